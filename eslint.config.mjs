@@ -1,0 +1,49 @@
+// One linter: typescript-eslint with type-aware rules (no floating promises, no misused
+// promises) and rackpilot's layer boundaries (build/eslint/boundaries.mjs).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import boundaries from './build/eslint/boundaries.mjs';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'protocols/generated/**', 'protocols/wire/pb-runtime.*', '**/*.cjs', '**/*.mjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { rackpilot: boundaries },
+    rules: {
+      'rackpilot/boundaries': 'error',
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/require-await': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-namespace': ['error', { allowDeclarations: true }],
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.property.name=/^(execSync|spawnSync|execFileSync)$/]",
+        message: 'blocking child-process calls stall the control loop; use the async forms',
+      }, {
+        selector: "CallExpression[callee.property.name='graphics']",
+        message: 'systeminformation.graphics() blocks the event loop; read GPUs with nvidia-smi asynchronously',
+      }],
+    },
+  },
+  {
+    // agent/core is pure: time comes in as an argument.
+    files: ['agent/core/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'fetch', 'process'],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'agent/core takes time as an argument' }, { object: 'performance', property: 'now', message: 'agent/core takes time as an argument' }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+    },
+  },
+);
