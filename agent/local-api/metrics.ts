@@ -1,0 +1,89 @@
+// The agent's Prometheus metrics, for the site's own monitoring (GET /metrics). Collected at
+// scrape time from the live objects, so nothing extra runs in the control loop.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { PROMETHEUS_CONTENT_TYPE, Registry } from '../../protocols/prometheus.js';
+import type { RackState } from '../core/rack.js';
+import type { HealthTracker } from '../core/health.js';
+import type { SeriesSpec } from '../core/series.js';
+import { keyOf } from '../core/series.js';
+import type { DeviceDriver } from '../drivers/types.js';
+import type { FixedRateScheduler } from '../runtime/scheduler.js';
+import type { Clock } from '../runtime/clock.js';
+import type { HubLink } from '../uplink/hub-link.js';
+import type { Outbox } from '../uplink/outbox.js';
+
+export interface MetricsSources {
+  readonly agentId: string;
+  readonly version: string;
+  readonly clock: Clock;
+  readonly rack: RackState;
+  readonly series: readonly SeriesSpec[];
+  readonly drivers: readonly DeviceDriver[];
+  readonly health: HealthTracker;
+  readonly scheduler: FixedRateScheduler;
+  readonly link?: HubLink;
+  readonly outbox?: Outbox;
+}
+
+const LINK_STATES = ['idle', 'connecting', 'handshaking', 'up', 'backoff', 'stopped'] as const;
+const HEALTH = { unknown: -1, down: 0, degraded: 0.5, up: 1 } as const;
+
+export function buildAgentMetrics(src: MetricsSources): Registry {
+  const r = new Registry();
+  r.gaugeFn('rackpilot_agent_info', 'Agent identity and version (value 1).', () => [[{ agent: src.agentId, version: src.version }, 1]]);
+  r.gaugeFn('rackpilot_poll_cycles_total', 'Poll cycles run.', () => [[{}, src.scheduler.stats.ticks]]);
+  r.gaugeFn('rackpilot_poll_overruns_total', 'Poll cycles skipped because the previous one was still running.', () => [[{}, src.scheduler.stats.overruns]]);
+  r.gaugeFn('rackpilot_poll_cycle_seconds', 'Duration of the last poll cycle.', () => [[{}, src.scheduler.stats.lastDurationMs / 1000]]);
+  r.gaugeFn('rackpilot_device_up', 'Device health: 1 up, 0.5 degraded, 0 down, -1 not polled yet.', () =>
+    src.drivers.map((d) => [{ device: d.info.id, kind: d.info.kind, model: d.info.model }, HEALTH[src.health.get(d.info.id)]]));
+  r.gaugeFn('rackpilot_device_requests_total', 'Driver counters by device and counter name.', () =>
+    src.drivers.flatMap((d) => Object.entries(d.counters()).map(([name, v]): [Record<string, string>, number] => [{ device: d.info.id, counter: name }, v])));
+  r.gaugeFn('rackpilot_reading', 'Latest value of every series (absent when unknown or stale).', () => {
+    const now = src.clock.now();
+    const out: [Record<string, string>, number][] = [];
+    for (const s of src.series) {
+      const v = src.rack.value(keyOf(s), now);
+      if (v !== null) out.push([{ device: s.device, quantity: s.quantity, channel: s.channel, unit: s.unit }, v]);
+    }
+    return out;
+  });
+  r.gaugeFn('rackpilot_reading_unknown', 'Series whose value is unknown or stale right now (1 each).', () => {
+    const now = src.clock.now();
+    return src.series.filter((s) => src.rack.value(keyOf(s), now) === null).map((s) => [{ device: s.device, quantity: s.quantity, channel: s.channel }, 1]);
+  });
+  const link = src.link;
+  const outbox = src.outbox;
+  if (link && outbox) {
+    r.gaugeFn('rackpilot_hub_link_state', 'Hub link state (1 for the current state).', () => LINK_STATES.map((s) => [{ state: s }, link.state === s ? 1 : 0]));
+    r.gaugeFn('rackpilot_hub_connects_total', 'Connection attempts to the hub.', () => [[{}, link.stats.connects]]);
+    r.gaugeFn('rackpilot_hub_bad_frames_total', 'Frames from the hub that did not decode.', () => [[{}, link.stats.badFrames]]);
+    r.gaugeFn('rackpilot_uplink_batches_sent_total', 'Batches sent (re-sends included).', () => [[{}, link.stats.batchesSent]]);
+    r.gaugeFn('rackpilot_uplink_bytes_sent_total', 'Bytes sent to the hub.', () => [[{}, link.stats.bytesSent]]);
+    r.gaugeFn('rackpilot_uplink_samples_acked_total', 'Samples the hub acknowledged.', () => [[{}, outbox.stats().ackedSamples]]);
+    r.gaugeFn('rackpilot_outbox_batches', 'Batches waiting for an ack.', () => [[{}, outbox.stats().batches]]);
+    r.gaugeFn('rackpilot_outbox_bytes', 'Bytes waiting for an ack.', () => [[{}, outbox.stats().bytes]]);
+    r.gaugeFn('rackpilot_outbox_dropped_samples_total', 'Samples dropped because the outbox was full.', () => [[{}, outbox.stats().droppedSamples]]);
+  }
+  return r;
+}
+
+/** The HTTP handler for the local API: GET /metrics and GET /healthz. */
+export function localApiHandler(registry: Registry): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
+      return;
+    }
+    if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(registry.render());
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  };
+}
