@@ -1,0 +1,140 @@
+// The running simulator: holds the physics state, steps it on a timer (or on demand in tests),
+// applies the scenario timeline, and takes control inputs from the simulated devices (outlet
+// relays, power limits). Devices read readings from here; nothing here speaks a protocol.
+
+import { buildRack } from './physics/build.js';
+import { pduReadings, type PduReadings } from './physics/readings.js';
+import { step } from './physics/step.js';
+import type { LoadState, RackPhysics } from './physics/types.js';
+import { matches, type Scenario, type TimelineEvent } from './scenarios/types.js';
+
+export interface SimulationOptions {
+  /** Physics step, ms of simulated time. */
+  readonly stepMs?: number;
+  /** Simulated seconds per real second. */
+  readonly speed?: number;
+  readonly seed?: number;
+}
+
+export class Simulation {
+  private state: RackPhysics;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly cache = new Map<string, PduReadings>();
+  private readonly stepMs: number;
+  private readonly speed: number;
+  private lastReal = 0;
+  private readonly listeners: ((s: RackPhysics) => void)[] = [];
+
+  constructor(readonly scenario: Scenario, opts: SimulationOptions = {}) {
+    this.state = buildRack(scenario, opts.seed ?? 1);
+    this.stepMs = opts.stepMs ?? 100;
+    this.speed = opts.speed ?? 1;
+    this.applyTimeline(-1, 0);
+  }
+
+  get physics(): RackPhysics {
+    return this.state;
+  }
+
+  /** Starts stepping in real time (× speed). */
+  start(): void {
+    if (this.timer) return;
+    this.lastReal = performance.now();
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      const dt = ((now - this.lastReal) / 1000) * this.speed;
+      this.lastReal = now;
+      this.advance(dt);
+    }, this.stepMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Advances simulated time by dtS seconds in steps of at most stepMs. */
+  advance(dtS: number): void {
+    let left = dtS;
+    const maxStep = this.stepMs / 1000;
+    while (left > 1e-9) {
+      const dt = Math.min(maxStep, left);
+      const t0 = this.state.t;
+      this.state = step(this.state, dt);
+      this.applyTimeline(t0, this.state.t);
+      left -= dt;
+    }
+    this.cache.clear();
+    for (const l of this.listeners) l(this.state);
+  }
+
+  onStep(fn: (s: RackPhysics) => void): void {
+    this.listeners.push(fn);
+  }
+
+  readings(pduId: string): PduReadings {
+    let r = this.cache.get(pduId);
+    if (!r) {
+      r = pduReadings(this.state, pduId);
+      this.cache.set(pduId, r);
+    }
+    return r;
+  }
+
+  relay(pduId: string, outlet: number): boolean | undefined {
+    return this.state.pdus.find((p) => p.spec.id === pduId)?.relays[outlet - 1];
+  }
+
+  setRelay(pduId: string, outlet: number, on: boolean): boolean {
+    const pdu = this.state.pdus.find((p) => p.spec.id === pduId);
+    if (!pdu || outlet < 1 || outlet > pdu.spec.outlets) return false;
+    const relays = pdu.relays.slice();
+    relays[outlet - 1] = on;
+    this.state = { ...this.state, pdus: this.state.pdus.map((p) => (p === pdu ? { ...p, relays } : p)) };
+    this.cache.clear();
+    return true;
+  }
+
+  load(id: string): LoadState | undefined {
+    return this.state.loads.find((l) => l.spec.id === id);
+  }
+
+  setLoad(id: string, set: { demand?: number; limitW?: number | null }): boolean {
+    let found = false;
+    this.state = {
+      ...this.state,
+      loads: this.state.loads.map((l) => {
+        if (l.spec.id !== id) return l;
+        found = true;
+        return { ...l, ...(set.demand !== undefined ? { demand: set.demand } : {}), ...(set.limitW !== undefined ? { limitW: set.limitW } : {}) };
+      }),
+    };
+    return found;
+  }
+
+  /** Applies timeline events due in (t0, t1]. */
+  private applyTimeline(t0: number, t1: number): void {
+    for (const ev of this.scenario.timeline) {
+      for (const at of occurrences(ev, t0, t1)) {
+        void at;
+        for (const l of this.state.loads) if (matches(ev.loads, l.spec.id)) this.setLoad(l.spec.id, ev.set);
+      }
+    }
+  }
+}
+
+function occurrences(ev: TimelineEvent, t0: number, t1: number): number[] {
+  const out: number[] = [];
+  if (!ev.everyS) {
+    if (ev.atS > t0 && ev.atS <= t1) out.push(ev.atS);
+    return out;
+  }
+  const k0 = Math.max(0, Math.floor((t0 - ev.atS) / ev.everyS) + 1);
+  for (let k = k0; ; k++) {
+    const at = ev.atS + k * ev.everyS;
+    if (at > t1) break;
+    if (at > t0) out.push(at);
+  }
+  return out;
+}
