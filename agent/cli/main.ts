@@ -1,0 +1,73 @@
+// rackpilot command-line entry point (the bundle's main).
+import { ConfigError } from '../config/shape.js';
+import { VERSION } from '../version.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, helpText, parseArgs, UsageError } from './args.js';
+import { COMMANDS, type Io } from './commands.js';
+
+const TOP_HELP = `rackpilot ${VERSION} — rack controller agent for hybrid miner + AI sites
+
+usage: rackpilot <command> [options]
+
+commands:
+${COMMANDS.map((c) => `  ${c.spec.name.padEnd(14)}${c.spec.summary}`).join('\n')}
+
+Run "rackpilot <command> --help" for a command's options.
+exit codes: 0 ok, 1 runtime failure, 2 bad usage or config
+`;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [first, second] = argv;
+  if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
+    io.out.write(TOP_HELP);
+    return first === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (first === '--version' || first === 'version') {
+    io.out.write(`rackpilot ${VERSION}\n`);
+    return EXIT_OK;
+  }
+  const twoWord = second !== undefined ? COMMANDS.find((c) => c.spec.name === `${first} ${second}`) : undefined;
+  const cmd = twoWord ?? COMMANDS.find((c) => c.spec.name === first);
+  if (!cmd) {
+    const group = COMMANDS.filter((c) => c.spec.name.startsWith(`${first} `));
+    if (group.length) {
+      io.err.write(`rackpilot ${first}: needs a subcommand: ${group.map((c) => c.spec.name).join(', ')}\n`);
+      return EXIT_USAGE;
+    }
+    io.err.write(`rackpilot: unknown command "${first}"\n\n${TOP_HELP}`);
+    return EXIT_USAGE;
+  }
+  const rest = argv.slice(twoWord ? 2 : 1);
+  try {
+    const parsed = parseArgs(cmd.spec, rest);
+    if (parsed.help) {
+      io.out.write(helpText(cmd.spec));
+      return EXIT_OK;
+    }
+    return await cmd.run(parsed.flags, parsed.positionals, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err.write(`rackpilot ${cmd.spec.name}: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ConfigError) {
+      io.err.write(`${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    io.err.write(`rackpilot ${cmd.spec.name}: ${(err as Error).message ?? String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+/** Runs main and exits with its code once stdout has drained. */
+export function run(): void {
+  main(process.argv.slice(2), { out: process.stdout, err: process.stderr }).then(
+    (code) => {
+      process.exitCode = code;
+      process.stdout.write('', () => process.exit(code));
+    },
+    (err: unknown) => {
+      process.stderr.write(`rackpilot: ${String(err)}\n`);
+      process.exit(EXIT_FAILURE);
+    },
+  );
+}

@@ -1,0 +1,28 @@
+// An agent config for a running simulator's endpoints (used by `sim --write-config` and `demo`).
+import type { SimEndpoint } from '../../hw-sim/run.js';
+
+export interface SimConfigOptions {
+  readonly hubUrl?: string;
+  readonly agentId?: string;
+  readonly rack?: string;
+  readonly metricsListen?: string;
+  readonly intervalMs?: number;
+}
+
+export function configForSim(endpoints: readonly SimEndpoint[], o: SimConfigOptions = {}): Record<string, unknown> {
+  return {
+    agent: { id: o.agentId ?? 'rack-demo-agent', site: 'sim', rack: o.rack ?? 'rack-demo' },
+    ...(o.hubUrl ? { hub: { url: o.hubUrl } } : {}),
+    poll: { intervalMs: o.intervalMs ?? 1000 },
+    metrics: { listen: o.metricsListen ?? '127.0.0.1:9464' },
+    devices: endpoints.map((e) => ({
+      id: e.device,
+      type: 'modbus',
+      profile: e.model,
+      transport: { type: 'tcp', host: e.host, port: e.port },
+      unit: e.unit,
+      outlets: e.outlets,
+      circuits: { breakerA: e.breakerA },
+    })),
+  };
+}
