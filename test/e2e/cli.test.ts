@@ -1,0 +1,93 @@
+// The bundled CLI as users run it: `node dist/rackpilot.cjs …` from another directory.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli, waitExit } from '../support/cli.js';
+import { until } from '../support/wait.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+describe('rackpilot CLI', () => {
+  it('prints help for every subcommand with its usage and the exit codes', async () => {
+    const top = await runCli(['--help']);
+    expect(top.code).toBe(0);
+    for (const c of ['agent', 'sim', 'hub', 'demo', 'config check']) expect(top.stdout).toContain(c);
+    for (const c of [['agent'], ['sim'], ['hub'], ['demo'], ['config', 'check']]) {
+      const r = await runCli([...c, '--help']);
+      expect(r.code, c.join(' ')).toBe(0);
+      expect(r.stdout).toContain(`usage: rackpilot ${c.join(' ')}`);
+      expect(r.stdout).toContain('exit codes: 0 ok, 1 runtime failure, 2 bad usage or config');
+    }
+  });
+
+  it('bad usage exits 2 with a clear message', async () => {
+    expect((await runCli([])).code).toBe(2);
+    const unknown = await runCli(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "frobnicate"');
+    const flag = await runCli(['demo', '--durtion', '3']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('unknown option --durtion');
+    expect((await runCli(['demo', '--duration', 'soon'])).stderr).toContain('--duration must be a number');
+    expect((await runCli(['config'])).code).toBe(2);
+    expect((await runCli(['agent'])).stderr).toContain('--config FILE is required');
+  });
+
+  it('config check: 0 for the example config, 2 with path and reason for a bad one', async () => {
+    const ok = await runCli(['config', 'check', join(ROOT, 'examples/rack.yaml')], { cwd: tmpdir() });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/rack\.yaml: ok — agent rack-a01-agent .* 1 device\(s\)/);
+    const dir = await mkdtemp(join(tmpdir(), 'rp-cli-'));
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, (await readFile(join(ROOT, 'examples/rack.yaml'), 'utf8')).replace('port: 5020', 'port: 99999').replace('intervalMs: 1000', 'intervalMs: 1000\n  jitter: 5'));
+    const r = await runCli(['config', 'check', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad}: poll.jitter: unknown key`);
+    expect(r.stderr).toContain(`${bad}: devices[0].transport.port: must be ≤ 65535 (got 99999)`);
+    const agent = await runCli(['agent', '--config', bad]);
+    expect(agent.code).toBe(2);
+    expect(agent.stderr).toContain('devices[0].transport.port');
+    const missing = await runCli(['config', 'check', join(dir, 'nope.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read config: ENOENT');
+  });
+
+  it('demo --duration 3 --json reports samples sent and acked through the embedded hub', async () => {
+    const r = await runCli(['demo', '--duration', '3', '--json'], { cwd: tmpdir(), timeoutMs: 20_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout.trim()) as Record<string, number & unknown[]>;
+    expect(s['samplesSent']).toBeGreaterThan(100);
+    expect(s['samplesAcked']).toBe(s['samplesSent']);
+    expect(s['embeddedHub']).toBe(true);
+    expect(s['hubRacks']).toEqual([expect.objectContaining({ rack: 'rack-demo', samples: s['samplesAcked'], duplicates: 0 })]);
+  });
+
+  it('sim + hub + agent as separate processes, wired by sim --write-config; the agent stops cleanly on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rp-e2e-'));
+    const hub = await startCli(['hub', '--listen', '127.0.0.1:0'], /"url":"(ws:\/\/127\.0\.0\.1:\d+\/agent)"/);
+    const hubUrl = hub.match[1]!;
+    const cfg = join(dir, 'rack.yaml');
+    const sim = await startCli(['sim', '--port-base', '0', '--write-config', cfg, '--hub', hubUrl], /wrote /, { cwd: dir });
+    try {
+      expect((await runCli(['config', 'check', cfg])).code).toBe(0);
+      // the written config listens for metrics on 9464; use a free port instead
+      await writeFile(cfg, (await readFile(cfg, 'utf8')).replace('127.0.0.1:9464', '127.0.0.1:0'));
+      const agent = await startCli(['agent', '--config', cfg], /"msg":"hub link up"/);
+      const api = hubUrl.replace('ws://', 'http://').replace('/agent', '/api/racks/rack-demo');
+      const rack = await until(async () => {
+        const r = (await (await fetch(api)).json()) as { counters?: { samples: number }; latest?: Record<string, { value: number | null }> };
+        return (r.counters?.samples ?? 0) > 200 ? r : undefined;
+      }, { what: 'samples at the hub' });
+      expect(rack.latest?.['pdu-a/phase.voltage/L1']?.value).toBeGreaterThan(200);
+      agent.child.kill('SIGTERM');
+      expect(await waitExit(agent.child)).toBe(0);
+      expect(agent.output()).toContain('"msg":"agent stopped"');
+    } finally {
+      sim.child.kill('SIGINT');
+      hub.child.kill('SIGINT');
+      expect(await waitExit(sim.child)).toBe(0);
+      expect(await waitExit(hub.child)).toBe(0);
+    }
+  });
+});

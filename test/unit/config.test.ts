@@ -1,0 +1,89 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, resolveConfig } from '../../agent/config/load.js';
+import { ConfigError } from '../../agent/config/shape.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+
+async function issuesOf(yaml: string): Promise<string[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'rp-cfg-'));
+  const f = join(dir, 'rack.yaml');
+  await writeFile(f, yaml);
+  try {
+    await loadConfig(f);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.issues.map((i) => `${i.path}: ${i.reason}`);
+    throw err;
+  }
+  return [];
+}
+
+const base = `
+agent: { id: a1, site: s1, rack: r1 }
+devices:
+  - id: pdu-a
+    type: modbus
+    profile: rackpilot-sim-pdu
+    outlets: 24
+    transport: { type: tcp, host: 127.0.0.1 }
+`;
+
+describe('config', () => {
+  it('the example config in the repo is valid and fully resolved', async () => {
+    const { config, profiles } = await loadConfig(join(ROOT, 'examples/rack.yaml'));
+    expect(config.agent.id).toBe('rack-a01-agent');
+    expect(config.hub?.url).toBe('ws://127.0.0.1:8700/agent');
+    expect(config.devices[0]).toMatchObject({ id: 'pdu-a', type: 'modbus', unit: 1, outlets: 24, transport: { type: 'tcp', host: '127.0.0.1', port: 5020 } });
+    expect(profiles.get('pdu-a')?.name).toBe('rackpilot-sim-pdu');
+    expect(config.metrics.listen).toEqual({ host: '127.0.0.1', port: 9464 });
+  });
+
+  it('fills defaults', async () => {
+    expect(await issuesOf(base)).toEqual([]);
+    const dir = await mkdtemp(join(tmpdir(), 'rp-cfg-'));
+    await writeFile(join(dir, 'r.yaml'), base);
+    const { config } = await loadConfig(join(dir, 'r.yaml'));
+    expect(config.poll).toEqual({ intervalMs: 1000, staleAfterMs: 3000 });
+    expect(config.devices[0]).toMatchObject({ unit: 1, timeoutMs: 500, transport: { port: 502 } });
+    expect(config.hub).toBeUndefined();
+    expect(config.metrics).toEqual({ enabled: true, listen: { host: '127.0.0.1', port: 9464 } });
+  });
+
+  it('rejects unknown keys with their path and a suggestion', async () => {
+    expect(await issuesOf(base + 'pol: { intervalMs: 5 }\n')).toEqual(['pol: unknown key (did you mean "poll"?)']);
+    expect(await issuesOf(base.replace('outlets: 24', 'outlets: 24\n    outlet: 3'))).toEqual(['devices[0].outlet: unknown key (did you mean "outlets"?)']);
+  });
+
+  it('rejects bad values with the path and a one-line reason', async () => {
+    expect(await issuesOf(base.replace('host: 127.0.0.1', 'host: 127.0.0.1, port: 70000'))).toEqual(['devices[0].transport.port: must be ≤ 65535 (got 70000)']);
+    expect(await issuesOf(base + 'poll: { intervalMs: fast }\n')).toEqual(['poll.intervalMs: must be an integer 100–3600000 ms (got "fast")']);
+    expect(await issuesOf(base.replace('type: tcp', 'type: udp'))).toEqual(['devices[0].transport.type: must be one of tcp (got "udp")']);
+    expect(await issuesOf(base + 'hub: { url: http://x }\n')).toEqual(['hub.url: must be a ws:// or wss:// URL (got "http://x")']);
+    expect(await issuesOf(base.replace('id: a1', 'id: "bad id"'))).toEqual(['agent.id: must be an id of letters, digits, "_", "." and "-" (up to 64) (got "bad id")']);
+  });
+
+  it('reports every problem at once', async () => {
+    const issues = await issuesOf('agent: { id: a1 }\ndevices: []\nextra: 1\n');
+    expect(issues).toEqual(['extra: unknown key; known keys: agent, hub, poll, metrics, log, devices', 'agent.site: is required (a string)', 'agent.rack: is required (a string)', 'devices: must have at least one entry']);
+  });
+
+  it('rejects duplicate device ids, unknown profiles and missing outlet counts', async () => {
+    const dup = base + base.split('devices:\n')[1]!.replace(/^/, '');
+    expect(await issuesOf(dup.replace('devices:\n', 'devices:\n'))).toContain('devices: device id "pdu-a" is used twice');
+    expect(await issuesOf(base.replace('rackpilot-sim-pdu', 'apc-9000'))).toEqual([expect.stringMatching(/^devices\[0\]\.profile: unknown profile "apc-9000"; built-in profiles: rackpilot-sim-pdu/)]);
+    expect(await issuesOf(base.replace('    outlets: 24\n', ''))).toEqual(['devices[0].outlets: is required with profile rackpilot-sim-pdu (its outlet count depends on the model)']);
+    expect(await issuesOf(base.replace('outlets: 24', 'outlets: 49'))).toEqual(['devices[0].outlets: profile rackpilot-sim-pdu supports at most 48 outlets (asked for 49)']);
+  });
+
+  it('YAML syntax errors name the line', async () => {
+    const issues = await issuesOf('agent: { id: a1\n');
+    expect(issues[0]).toMatch(/^line \d+, column \d+: /);
+  });
+
+  it('a profile file that does not exist or is invalid is reported on the device', async () => {
+    expect(await issuesOf(base.replace('rackpilot-sim-pdu', './nope.yaml'))).toEqual([expect.stringMatching(/^devices\[0\]\.profile: .*nope\.yaml: \(top\): cannot read profile: ENOENT/)]);
+    await expect(resolveConfig({ agent: { id: 'a', site: 's', rack: 'r' }, devices: 'x' }, 'mem', '.')).rejects.toThrow('mem: devices: must be a list (got "x")');
+  });
+});
