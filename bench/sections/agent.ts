@@ -1,0 +1,77 @@
+// agent.*: the bundled agent as a separate process (node dist/rackpilot.cjs agent), polling the
+// simulated PDU and streaming to a hub run by the bench process:
+//   agent.startup_ms  spawn → first batch received by the hub (median of 5 cold starts)
+//   agent.rss_mb      resident memory after one minute at 1 Hz (VmRSS)
+//   agent.cpu_pct     CPU over that minute, % of one core
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { configForSim } from '../../agent/cli/sim-config.js';
+import { nullLogger } from '../../agent/runtime/log.js';
+import { startHub, type Hub } from '../../hub/server.js';
+import { startSimulator } from '../../hw-sim/run.js';
+import { demo } from '../../hw-sim/scenarios/demo.js';
+import type { Section } from '../harness.js';
+import { median, round } from '../harness.js';
+
+async function procStat(pid: number): Promise<{ rssKb: number; cpuTicks: number }> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), cpuTicks: Number(stat[11]) + Number(stat[12]) };
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+export function agentSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join(process.cwd(), 'dist/rackpilot.cjs')): Section {
+  return {
+    name: 'agent: bundled process',
+    prefixes: ['agent.startup', 'agent.rss_mb', 'agent.cpu_pct'],
+    targets: { 'agent.startup_ms': { op: '<=', value: 300 }, 'agent.rss_mb': { op: '<=', value: 70 } },
+    notes: { 'agent.startup_ms': 'spawn → first batch at hub', 'agent.rss_mb': 'after 60 s at 1 Hz', 'agent.cpu_pct': '% of one core, 1 PDU' },
+    async run() {
+      const sim = await startSimulator(demo, { basePort: 0 });
+      let firstBatch: (() => void) | undefined;
+      const hub: Hub = await startHub({ host: '127.0.0.1', port: 0, log: nullLogger, onBatch: () => firstBatch?.() });
+      const dir = await mkdtemp(join(tmpdir(), 'rp-bench-'));
+      const cfg = join(dir, 'rack.yaml');
+      await writeFile(cfg, stringify({ ...configForSim(sim.endpoints, { hubUrl: hub.url, metricsListen: '127.0.0.1:0' }), log: { level: 'warn' } }));
+      try {
+        const startups: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const t0 = performance.now();
+          const got = new Promise<number>((resolve) => (firstBatch = () => resolve(performance.now() - t0)));
+          const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: 'ignore' });
+          startups.push(await got);
+          firstBatch = undefined;
+          await stop(child);
+        }
+        const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: 'ignore' });
+        await new Promise((r) => setTimeout(r, 5000)); // settle
+        const a = await procStat(child.pid!);
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, 60_000));
+        const b = await procStat(child.pid!);
+        const elapsedS = (performance.now() - t0) / 1000;
+        await stop(child);
+        const ticksPerS = 100; // USER_HZ on Linux
+        return {
+          'agent.startup_ms': round(median(startups), 0),
+          'agent.rss_mb': round(b.rssKb / 1024, 1),
+          'agent.cpu_pct': round(((b.cpuTicks - a.cpuTicks) / ticksPerS / elapsedS) * 100, 2),
+        };
+      } finally {
+        await hub.close();
+        await sim.stop();
+      }
+    },
+  };
+}
