@@ -7,14 +7,13 @@ import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type pb } from '../protocols/wire/codec.js';
 import type { LoadedConfig } from './config/load.js';
-import type { Config, ModbusDeviceConfig } from './config/schema.js';
+import type { Config } from './config/schema.js';
 import { HealthTracker } from './core/health.js';
 import { RackState, type CircuitSpec } from './core/rack.js';
 import { bad, type Sample } from './core/reading.js';
 import { keyOf, type SeriesSpec } from './core/series.js';
-import { ModbusTcpLink } from './drivers/modbus/tcp-link.js';
-import { ModbusPowerDevice } from './drivers/pdu/driver.js';
-import type { Profile } from './drivers/pdu/profile.js';
+import type { DriverDeps } from './drivers/family.js';
+import { familyOf } from './drivers/families.js';
 import type { DeviceDriver, PollResult } from './drivers/types.js';
 import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
 import { systemClock, type Clock } from './runtime/clock.js';
@@ -224,7 +223,7 @@ function allBad(d: DeviceDriver, now: number, err: unknown): PollResult {
 function circuitsOf(config: Config): CircuitSpec[] {
   const out: CircuitSpec[] = [];
   for (const d of config.devices) {
-    if (!d.circuits) continue;
+    if (d.type !== 'modbus' || !d.circuits) continue;
     for (const phase of ['L1', 'L2', 'L3']) {
       out.push({ id: `${d.id}.${phase}`, device: d.id, phase, breakerA: d.circuits.phases?.[phase] ?? d.circuits.breakerA, continuousFactor: d.circuits.continuousFactor });
     }
@@ -232,23 +231,12 @@ function circuitsOf(config: Config): CircuitSpec[] {
   return out;
 }
 
-function buildModbusDriver(d: ModbusDeviceConfig, profile: Profile, clock: Clock, log: Logger): DeviceDriver {
-  const link = new ModbusTcpLink(
-    { host: d.transport.host, port: d.transport.port, unitId: d.unit, timeoutMs: d.timeoutMs, connectTimeoutMs: d.connectTimeoutMs, reconnectDelayMs: d.reconnectDelayMs },
-    { dial: (host, port) => createConnection({ host, port }), clock, log: log.child({ device: d.id }) },
-  );
-  return new ModbusPowerDevice({ id: d.id, profile, ...(d.outlets !== undefined ? { outlets: d.outlets } : {}), labels: d.labels }, link, clock);
-}
-
 /** Builds and starts an agent from a loaded config. */
 export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}): Promise<Agent> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: loaded.config.log.level });
-  const drivers = loaded.config.devices.map((d) => {
-    const profile = loaded.profiles.get(d.id);
-    if (!profile) throw new Error(`no profile resolved for device ${d.id}`);
-    return buildModbusDriver(d, profile, clock, log);
-  });
+  const deps: DriverDeps = { clock, log, dial: (host, port) => createConnection({ host, port }) };
+  const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
   const agent = new Agent(loaded.config, drivers, clock, log, opts);
   await agent.start();
   return agent;

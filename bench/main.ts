@@ -4,12 +4,8 @@
 // starting with PREFIX.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { agentSection } from './sections/agent.js';
-import { codec } from './sections/codec.js';
-import { wire } from './sections/wire.js';
-import { machine, meets, type Section } from './harness.js';
-
-const SECTIONS: readonly Section[] = [codec, wire, agentSection()];
+import { machine, meets } from './harness.js';
+import { SECTIONS } from './sections/index.js';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : '';

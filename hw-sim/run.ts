@@ -1,22 +1,11 @@
 // Starts a simulated rack: the physics, and every device of the scenario speaking its real
 // protocol on a loopback port. Returns the endpoints so the caller can point an agent at them.
 
-import { Simulation, type SimulationOptions } from './simulation.js';
-import { serveModbusTcp, type ModbusTcpEndpoint } from './devices/modbus-tcp-server.js';
-import { simPduSlave } from './devices/sim-pdu.js';
+import { DEVICE_MODELS, type SimEndpoint, type StartedDevice } from './devices/registry.js';
 import type { Scenario } from './scenarios/types.js';
+import { Simulation, type SimulationOptions } from './simulation.js';
 
-export interface SimEndpoint {
-  readonly device: string;
-  readonly kind: 'pdu';
-  readonly model: string;
-  readonly protocol: 'modbus-tcp';
-  readonly host: string;
-  readonly port: number;
-  readonly unit: number;
-  readonly outlets: number;
-  readonly breakerA: number;
-}
+export type { SimEndpoint } from './devices/registry.js';
 
 export interface RunningSim {
   readonly sim: Simulation;
@@ -35,27 +24,28 @@ export interface StartSimOptions extends SimulationOptions {
 export async function startSimulator(scenario: Scenario, opts: StartSimOptions = {}): Promise<RunningSim> {
   const sim = new Simulation(scenario, opts);
   const host = opts.host ?? '127.0.0.1';
-  const servers: ModbusTcpEndpoint[] = [];
-  const endpoints: SimEndpoint[] = [];
+  const started: StartedDevice[] = [];
+  const wanted = [
+    ...scenario.pdus.map((p) => ({ id: p.id, model: p.model, params: { unit: p.unit } })),
+    ...scenario.loads.flatMap((l) => (l.device ? [{ id: l.id, model: l.device.model, params: l.device }] : [])),
+  ];
   try {
-    for (const [i, p] of scenario.pdus.entries()) {
-      if (p.model !== 'rackpilot-sim-pdu') throw new Error(`scenario ${scenario.name}: PDU ${p.id} has unknown model ${p.model}`);
-      const port = opts.basePort ? opts.basePort + i : 0;
-      const ep = await serveModbusTcp(simPduSlave(sim, p.id, [p.unit]), host, port);
-      servers.push(ep);
-      endpoints.push({ device: p.id, kind: 'pdu', model: p.model, protocol: 'modbus-tcp', host: ep.host, port: ep.port, unit: p.unit, outlets: p.outlets, breakerA: p.breakerA });
+    for (const [i, w] of wanted.entries()) {
+      const model = DEVICE_MODELS.get(w.model);
+      if (!model) throw new Error(`scenario ${scenario.name}: ${w.id} has unknown device model "${w.model}" (known: ${[...DEVICE_MODELS.keys()].join(', ')})`);
+      started.push(await model({ sim, host, port: opts.basePort ? opts.basePort + i : 0, id: w.id, params: w.params }));
     }
   } catch (err) {
-    await Promise.all(servers.map((s) => s.close()));
+    await Promise.all(started.map((s) => s.close()));
     throw err;
   }
   if (!opts.manual) sim.start();
   return {
     sim,
-    endpoints,
+    endpoints: started.map((s) => s.endpoint),
     async stop() {
       sim.stop();
-      await Promise.all(servers.map((s) => s.close()));
+      await Promise.all(started.map((s) => s.close()));
     },
   };
 }

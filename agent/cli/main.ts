@@ -2,7 +2,8 @@
 import { ConfigError } from '../config/shape.js';
 import { VERSION } from '../version.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, helpText, parseArgs, UsageError } from './args.js';
-import { COMMANDS, type Io } from './commands.js';
+import type { Io } from './command.js';
+import { COMMANDS } from './commands/index.js';
 
 const TOP_HELP = `rackpilot ${VERSION} — rack controller agent for hybrid miner + AI sites
 
@@ -16,7 +17,7 @@ exit codes: 0 ok, 1 runtime failure, 2 bad usage or config
 `;
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const [first, second] = argv;
+  const [first] = argv;
   if (first === undefined || first === 'help' || first === '--help' || first === '-h') {
     io.out.write(TOP_HELP);
     return first === undefined ? EXIT_USAGE : EXIT_OK;
@@ -25,18 +26,26 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     io.out.write(`rackpilot ${VERSION}\n`);
     return EXIT_OK;
   }
-  const twoWord = second !== undefined ? COMMANDS.find((c) => c.spec.name === `${first} ${second}`) : undefined;
-  const cmd = twoWord ?? COMMANDS.find((c) => c.spec.name === first);
+  // The longest command name that matches the leading words wins ("diag modbus read").
+  const cmd = [...COMMANDS]
+    .sort((a, b) => b.spec.name.split(' ').length - a.spec.name.split(' ').length)
+    .find((c) => c.spec.name.split(' ').every((w, i) => argv[i] === w));
   if (!cmd) {
-    const group = COMMANDS.filter((c) => c.spec.name.startsWith(`${first} `));
-    if (group.length) {
-      io.err.write(`rackpilot ${first}: needs a subcommand: ${group.map((c) => c.spec.name).join(', ')}\n`);
-      return EXIT_USAGE;
+    // A group ("config", "diag", "diag modbus"): list its commands.
+    const words = argv.filter((a) => !a.startsWith('-'));
+    for (let n = words.length; n > 0; n--) {
+      const prefix = words.slice(0, n).join(' ') + ' ';
+      const group = COMMANDS.filter((c) => c.spec.name.startsWith(prefix));
+      if (!group.length) continue;
+      const wantsHelp = argv.includes('--help') || argv.includes('-h');
+      const list = group.map((c) => `  rackpilot ${c.spec.name.padEnd(24)}${c.spec.summary}`).join('\n');
+      (wantsHelp ? io.out : io.err).write(`${wantsHelp ? '' : `rackpilot ${prefix.trim()}: needs a subcommand\n`}${list}\n`);
+      return wantsHelp ? EXIT_OK : EXIT_USAGE;
     }
     io.err.write(`rackpilot: unknown command "${first}"\n\n${TOP_HELP}`);
     return EXIT_USAGE;
   }
-  const rest = argv.slice(twoWord ? 2 : 1);
+  const rest = argv.slice(cmd.spec.name.split(' ').length);
   try {
     const parsed = parseArgs(cmd.spec, rest);
     if (parsed.help) {

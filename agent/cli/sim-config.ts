@@ -1,4 +1,5 @@
 // An agent config for a running simulator's endpoints (used by `sim --write-config` and `demo`).
+// One mapping per simulated device kind; adding a kind adds an entry to DEVICE_CONFIG.
 import type { SimEndpoint } from '../../hw-sim/run.js';
 
 export interface SimConfigOptions {
@@ -9,20 +10,30 @@ export interface SimConfigOptions {
   readonly intervalMs?: number;
 }
 
+type DeviceConfigFor = (e: SimEndpoint) => Record<string, unknown>;
+
+const DEVICE_CONFIG: Readonly<Record<string, DeviceConfigFor>> = {
+  pdu: (e) => ({
+    id: e.device,
+    type: 'modbus',
+    profile: e.model,
+    transport: { type: 'tcp', host: e.host, port: e.port },
+    unit: e.params['unit'],
+    outlets: e.params['outlets'],
+    ...(typeof e.params['breakerA'] === 'number' ? { circuits: { breakerA: e.params['breakerA'] } } : {}),
+  }),
+};
+
 export function configForSim(endpoints: readonly SimEndpoint[], o: SimConfigOptions = {}): Record<string, unknown> {
   return {
     agent: { id: o.agentId ?? 'rack-demo-agent', site: 'sim', rack: o.rack ?? 'rack-demo' },
     ...(o.hubUrl ? { hub: { url: o.hubUrl } } : {}),
     poll: { intervalMs: o.intervalMs ?? 1000 },
     metrics: { listen: o.metricsListen ?? '127.0.0.1:9464' },
-    devices: endpoints.map((e) => ({
-      id: e.device,
-      type: 'modbus',
-      profile: e.model,
-      transport: { type: 'tcp', host: e.host, port: e.port },
-      unit: e.unit,
-      outlets: e.outlets,
-      circuits: { breakerA: e.breakerA },
-    })),
+    devices: endpoints.map((e) => {
+      const f = DEVICE_CONFIG[e.kind];
+      if (!f) throw new Error(`no agent config mapping for simulated ${e.kind} ${e.device}`);
+      return f(e);
+    }),
   };
 }

@@ -1,43 +1,11 @@
 // The agent's configuration: types, defaults and validation in one place (docs/config.md).
 // Every key is listed here; an unknown key anywhere is an error with its path.
 
+import { DEVICE_SHAPES } from '../drivers/shapes.js';
 import { LEVELS } from '../runtime/log.js';
 import { s, type Infer } from './shape.js';
 
-const phaseName = s.string({ pattern: /^L[1-3]$/, patternHint: 'L1, L2 or L3' });
-
-const circuitsShape = s.object({
-  /** Breaker rating per phase, A. */
-  breakerA: s.number({ min: 1, max: 1000, unit: 'A' }),
-  /** Share of the rating allowed continuously (NEC: 0.8). */
-  continuousFactor: s.number({ min: 0.1, max: 1 }).default(0.8),
-  /** Per-phase ratings where they differ, e.g. { L3: 20 }. */
-  phases: s.record(s.number({ min: 1, max: 1000, unit: 'A' }), phaseName).opt(),
-});
-
-const tcpTransport = s.object({
-  host: s.string({ min: 1 }),
-  port: s.int({ min: 1, max: 65535 }).default(502),
-});
-
-const modbusDevice = s.object({
-  id: s.id(),
-  /** Built-in profile name, or a path to a YAML profile file. */
-  profile: s.string({ min: 1 }),
-  transport: s.tagged('type', { tcp: tcpTransport }),
-  unit: s.int({ min: 0, max: 255 }).default(1),
-  /** Outlet count, for profiles whose outlet count depends on the model. */
-  outlets: s.int({ min: 0, max: 1024 }).opt(),
-  timeoutMs: s.int({ min: 10, max: 60_000, unit: 'ms' }).default(500),
-  connectTimeoutMs: s.int({ min: 10, max: 60_000, unit: 'ms' }).default(2000),
-  reconnectDelayMs: s.int({ min: 0, max: 600_000, unit: 'ms' }).default(1000),
-  circuits: circuitsShape.opt(),
-  labels: s.record(s.string()).default({}),
-});
-
-export const DEVICE_TYPES = ['modbus'] as const;
-
-const deviceShape = s.tagged('type', { modbus: modbusDevice });
+const deviceShape = s.tagged('type', DEVICE_SHAPES);
 
 export const configShape = s.object({
   agent: s.object({
@@ -86,5 +54,4 @@ export const configShape = s.object({
 
 export type Config = Infer<typeof configShape>;
 export type DeviceConfig = Config['devices'][number];
-export type ModbusDeviceConfig = Extract<DeviceConfig, { type: 'modbus' }>;
 export type HubConfig = NonNullable<Config['hub']>;

@@ -42,3 +42,61 @@ export interface DeviceDriver {
   /** Closes connections. Idempotent. */
   close(): Promise<void>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Actuators: how the agent changes a load's power. Drivers expose them; the controller drives
+// them. One contract for miners (power target, pause), GPUs (power limit) and PDU outlets.
+
+export type ActuatorCommand =
+  /** Miner power target or GPU power limit, W (clamped by the actuator to its range). */
+  | { readonly type: 'set_power'; readonly watts: number }
+  /** Miner: stop hashing (sleep / curtail / pause); the load falls to its idle draw. */
+  | { readonly type: 'pause' }
+  | { readonly type: 'resume' }
+  /** PDU outlet relay: the last resort for a load that does not answer. */
+  | { readonly type: 'outlet_off' }
+  | { readonly type: 'outlet_on' }
+  /** Back to the setting the device had before the agent changed it. */
+  | { readonly type: 'restore' };
+
+export interface ActuatorCapabilities {
+  readonly setPower?: { readonly minW: number; readonly maxW: number };
+  readonly pause?: boolean;
+  readonly outlet?: boolean;
+}
+
+export interface ActuationResult {
+  readonly ok: boolean;
+  /** The new state was read back from the device and matches the command. */
+  readonly verified: boolean;
+  /** One line for events and diag: what was done, or why it failed. */
+  readonly detail: string;
+  /** The limit/target the device reports after the command, W, when it reports one. */
+  readonly observedW?: number | null;
+}
+
+export interface PowerActuator {
+  /** Unique within the agent, e.g. "miner-03", "gpu-host-1/0", "pdu-a/outlet/7". */
+  readonly id: string;
+  /** The device it belongs to. */
+  readonly device: string;
+  readonly kind: 'miner' | 'gpu' | 'outlet';
+  readonly capabilities: ActuatorCapabilities;
+  /** Expected time from a command until the new power shows in readings (per firmware/model). */
+  readonly settleMs: number;
+  /**
+   * Sends the command and reads the state back. Never rejects for device or transport failures
+   * (ok: false with the reason). Concurrency: one command at a time per actuator; the caller
+   * awaits each. `signal` aborts a command that outlives the control cycle's deadline.
+   */
+  apply(cmd: ActuatorCommand, signal: AbortSignal): Promise<ActuationResult>;
+}
+
+/** Drivers that can change power implement this next to DeviceDriver. */
+export interface ActuatingDriver extends DeviceDriver {
+  actuators(): readonly PowerActuator[];
+}
+
+export function isActuating(d: DeviceDriver): d is ActuatingDriver {
+  return typeof (d as Partial<ActuatingDriver>).actuators === 'function';
+}

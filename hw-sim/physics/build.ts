@@ -20,7 +20,7 @@ export function buildRack(s: Scenario, seed = 1): RackPhysics {
     const f = family(l.family);
     const spec: LoadSpec = {
       ...f.defaults,
-      ...Object.fromEntries(Object.entries(l).filter(([k, v]) => v !== undefined && k !== 'demand' && k !== 'limitW')),
+      ...Object.fromEntries(Object.entries(l).filter(([k, v]) => v !== undefined && k !== 'demand' && k !== 'limitW' && k !== 'device')),
     } as LoadSpec;
     const state: LoadState = { spec, powerW: 0, demand: l.demand ?? 1, limitW: l.limitW ?? null, energyWh: 0 };
     return { ...state, powerW: f.targetW(state) };

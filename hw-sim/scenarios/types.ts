@@ -13,6 +13,9 @@ export interface ScenarioPdu extends PduSpec {
 export type ScenarioLoad = Pick<LoadSpec, 'id' | 'family' | 'pdu' | 'outlet'> & Partial<LoadSpec> & {
   readonly demand?: number;
   readonly limitW?: number | null;
+  /** When set, the load is also a device the agent talks to (a miner's API, a GPU host): the
+   *  model name in hw-sim/devices/registry.ts plus that model's parameters. */
+  readonly device?: { readonly model: string; readonly [param: string]: unknown };
 };
 
 export interface TimelineEvent {

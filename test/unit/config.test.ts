@@ -32,11 +32,11 @@ devices:
 
 describe('config', () => {
   it('the example config in the repo is valid and fully resolved', async () => {
-    const { config, profiles } = await loadConfig(join(ROOT, 'examples/rack.yaml'));
+    const { config, resolved } = await loadConfig(join(ROOT, 'examples/rack.yaml'));
     expect(config.agent.id).toBe('rack-a01-agent');
     expect(config.hub?.url).toBe('ws://127.0.0.1:8700/agent');
     expect(config.devices[0]).toMatchObject({ id: 'pdu-a', type: 'modbus', unit: 1, outlets: 24, transport: { type: 'tcp', host: '127.0.0.1', port: 5020 } });
-    expect(profiles.get('pdu-a')?.name).toBe('rackpilot-sim-pdu');
+    expect((resolved.get('pdu-a') as { name: string }).name).toBe('rackpilot-sim-pdu');
     expect(config.metrics.listen).toEqual({ host: '127.0.0.1', port: 9464 });
   });
 

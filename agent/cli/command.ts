@@ -1,0 +1,30 @@
+// What a subcommand is, and helpers shared by the subcommands.
+import { SCENARIOS } from '../../hw-sim/scenarios/index.js';
+import { LEVELS, type Level } from '../runtime/log.js';
+import { UsageError, type CommandSpec, type Flags } from './args.js';
+
+export interface Io {
+  readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  readonly err: NodeJS.WritableStream;
+}
+
+export interface Command {
+  readonly spec: CommandSpec;
+  run(flags: Flags, positionals: string[], io: Io): Promise<number>;
+}
+
+export function level(flags: Flags, fallback: Level): Level {
+  const l = flags['log-level'];
+  if (l === undefined) return fallback;
+  if (!(LEVELS as readonly unknown[]).includes(l)) throw new UsageError(`--log-level must be one of ${LEVELS.join(', ')}`);
+  return l as Level;
+}
+
+export function scenarioOf(name: unknown): NonNullable<ReturnType<typeof SCENARIOS.get>> {
+  const s = SCENARIOS.get(String(name));
+  if (!s) throw new UsageError(`unknown scenario "${String(name)}"; known: ${[...SCENARIOS.keys()].join(', ')}`);
+  return s;
+}
+
+export const logLevelFlag = { type: 'string', value: 'LEVEL', help: `log level: ${LEVELS.join(', ')}` } as const;
+

@@ -1,0 +1,27 @@
+// rackpilot agent --config FILE
+import { loadConfig } from '../../config/load.js';
+import { startAgent } from '../../main.js';
+import { createLogger } from '../../runtime/log.js';
+import { EXIT_OK, UsageError } from '../args.js';
+import { level, logLevelFlag, type Command } from '../command.js';
+import { untilSignal } from '../signals.js';
+
+export const agentCommand: Command = {
+  spec: {
+    name: 'agent',
+    summary: 'run the rack agent',
+    usage: 'rackpilot agent --config FILE',
+    flags: { config: { type: 'string', value: 'FILE', help: 'agent config (YAML)', short: 'c' }, 'log-level': logLevelFlag },
+    details: 'Polls the configured devices, streams telemetry to the hub and serves GET /metrics.\nLogs are JSON lines on stderr. SIGINT/SIGTERM stop it cleanly.',
+  },
+  async run(flags) {
+    const path = flags['config'];
+    if (typeof path !== 'string') throw new UsageError('--config FILE is required');
+    const loaded = await loadConfig(path);
+    const log = createLogger({ level: level(flags, loaded.config.log.level) });
+    const agent = await startAgent(loaded, { log });
+    await untilSignal((sig) => agent.stop(`signal ${sig}`));
+    return EXIT_OK;
+  },
+};
+

@@ -1,0 +1,7 @@
+// Benchmark sections, in run order. Adding one: a file here and a line below.
+import type { Section } from '../harness.js';
+import { agentSection } from './agent.js';
+import { codec } from './codec.js';
+import { wire } from './wire.js';
+
+export const SECTIONS: readonly Section[] = [codec, wire, agentSection()];
