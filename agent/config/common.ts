@@ -19,3 +19,23 @@ export const tcpTransportShape = s.object({
   host: s.string({ min: 1 }),
   port: s.int({ min: 1, max: 65535 }).default(502),
 });
+
+/**
+ * How the power-cap controller treats a device's load. Every family whose devices draw power
+ * the agent can change (miners, GPU hosts) includes `load: loadShape` in its config, with its
+ * own default class.
+ *   class     shed order: miners first, then ai-flexible, then ai-critical; infrastructure never
+ *   priority  within a class, higher sheds first (default 0)
+ *   feed      the PDU outlet the load is plugged into (attribution, outlet as last resort)
+ *   floorW    the draw the controller may push the load down to (miner idle, GPU min limit)
+ *   nominalW  nameplate draw, used when readings are unknown
+ */
+export function loadShape(defaultClass: LoadClass) {
+  return s.object({
+    class: s.enum(LOAD_CLASSES).default(defaultClass),
+    priority: s.int({ min: -1000, max: 1000 }).default(0),
+    feed: feedShape.opt(),
+    floorW: s.number({ min: 0, max: 100_000, unit: 'W' }).opt(),
+    nominalW: s.number({ min: 1, max: 100_000, unit: 'W' }).opt(),
+  }).default({ class: defaultClass, priority: 0 });
+}
