@@ -213,9 +213,10 @@ export class SimGpuHost {
     this.syncServerLimit();
   }
 
-  /** The server's draw (what its PDU outlet sees) follows its GPUs' enforced limits. */
+  /** The server's draw (what its PDU outlet sees) follows its GPUs under their enforced limits. */
   private syncServerLimit(): void {
-    this.sim.setLoad(this.loadId, { limitW: gpuServerLimitW(this.o.baseW, this.model, this.gpus.map((g) => this.enforced(g))) });
+    const demand = this.sim.load(this.loadId)?.demand ?? 0;
+    this.sim.setLoad(this.loadId, { limitW: gpuServerLimitW(this.o.baseW, this.model, this.gpus.map((g) => this.enforced(g)), demand) });
   }
 
   private hex(n: number): string {

@@ -146,7 +146,7 @@ describe('GPU power limits', () => {
     const r = await act.apply({ type: 'set_power', watts: 300 }, signal);
     expect(r).toMatchObject({ ok: true, verified: true, observedW: 300 });
     expect(host.gpu(0)!.board.limitW).toBe(300);
-    expect(running!.sim.load('gpu-01')!.limitW).toBe(1200 + 7 * 700 + 300);
+    expect(running!.sim.load('gpu-01')!.limitW).toBeCloseTo(1200 + 7 * (70 + 0.8 * 630) + 300, 6);
     expect(value(await read(d, clock), 'gpu.cap', 0).value).toBe(1);
     const low = await act.apply({ type: 'set_power', watts: 50 }, signal);
     expect(low).toMatchObject({ ok: true, verified: true, observedW: 200 });

@@ -110,7 +110,10 @@ export function gpuServerSpec(model: string, count: number, baseW: number): { no
   return { idleW: baseW + count * m.idleW, nominalW: baseW + count * m.defaultLimitW };
 }
 
-/** The server-level limit equivalent to its GPUs' enforced limits. */
-export function gpuServerLimitW(baseW: number, m: GpuModel, enforcedW: readonly number[]): number {
-  return baseW + enforcedW.reduce((sum, w) => sum + Math.min(m.defaultLimitW, w), 0);
+/**
+ * The server-level limit that makes the server's draw (what its PDU outlet sees) the base plus
+ * what its GPUs settle to at `demand` under their enforced limits.
+ */
+export function gpuServerLimitW(baseW: number, m: GpuModel, enforcedW: readonly number[], demand: number): number {
+  return baseW + enforcedW.reduce((sum, w) => sum + gpuTargetW(m, w, demand), 0);
 }
