@@ -54,6 +54,11 @@ export interface ExecStats {
   timeouts: number;
   /** Children killed (timeout, abort, output limit) that had not exited when last seen. */
   unreaped: number;
+  /**
+   * Longest time spawn() itself took, ms. It is synchronous (fork, then wait for exec), so this
+   * is how long starting a child stalled the event loop at worst.
+   */
+  maxSpawnMs: number;
 }
 
 const DEFAULT_MAX_OUTPUT = 1 << 20;
@@ -62,7 +67,7 @@ const DEFAULT_MAX_OUTPUT = 1 << 20;
  * Builds an Exec on top of `spawn`. Each child runs in its own process group (detached), so a
  * kill reaches what it started too (sudo → nvidia-smi, ssh's helpers).
  */
-export function createExec(spawn: SpawnFn, clock: Clock, stats: ExecStats = { runs: 0, timeouts: 0, unreaped: 0 }): Exec {
+export function createExec(spawn: SpawnFn, clock: Clock, stats: ExecStats = { runs: 0, timeouts: 0, unreaped: 0, maxSpawnMs: 0 }): Exec {
   return (req) => new Promise<ExecResult>((resolve, reject) => {
     const [file, ...args] = req.argv;
     if (file === undefined || file === '') {
@@ -83,6 +88,7 @@ export function createExec(spawn: SpawnFn, clock: Clock, stats: ExecStats = { ru
       reject(new ExecError('exec_spawn_failed', `${file}: ${(err as Error).message}`, { cause: err }));
       return;
     }
+    stats.maxSpawnMs = Math.max(stats.maxSpawnMs, clock.monotonic() - began);
     const out: Buffer[] = [];
     const errOut: Buffer[] = [];
     let outBytes = 0;

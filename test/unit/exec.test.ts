@@ -9,7 +9,7 @@ import { systemClock } from '../../agent/runtime/clock.js';
 import { createExec, ExecError, execSummary, type ExecStats } from '../../agent/runtime/exec.js';
 import { until } from '../support/wait.js';
 
-const stats: ExecStats = { runs: 0, timeouts: 0, unreaped: 0 };
+const stats: ExecStats = { runs: 0, timeouts: 0, unreaped: 0, maxSpawnMs: 0 };
 const exec = createExec(spawn, systemClock, stats);
 
 function alive(pid: number): boolean {
