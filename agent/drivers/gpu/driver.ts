@@ -13,8 +13,8 @@ import { BackgroundSampler } from '../background.js';
 import type { ActuatingDriver, ActuationResult, ActuatorCapabilities, ActuatorCommand, DeviceInfo, PollResult, PowerActuator } from '../types.js';
 import { num, text, type Cell } from './csv.js';
 import { F, GPU_FIELDS, LIMIT_FIELDS, type GpuField } from './fields.js';
-import { CAP_STATE, GpuLimits, type RestoreTo } from './limits.js';
-import { NvidiaSmiReader, type GpuRead } from './reader.js';
+import { GpuLimits, type RestoreTo } from './limits.js';
+import { NvidiaSmiReader } from './reader.js';
 import type { NvidiaSmiRunner } from './runner.js';
 import { GpuSlots, type GpuRow } from './slots.js';
 
@@ -25,13 +25,6 @@ export interface GpuHostOptions {
   readonly restoreTo: RestoreTo;
   readonly reapply: boolean;
   readonly labels?: Readonly<Record<string, string>>;
-}
-
-/** What diag shows of one GPU: every field as read (null with a reason when unknown). */
-export interface GpuView {
-  readonly slot: number;
-  readonly row: GpuRow | undefined;
-  readonly capState: number;
 }
 
 const SERIES_FIELDS = GPU_FIELDS.filter((f): f is GpuField & { series: NonNullable<GpuField['series']> } => f.series !== undefined);
@@ -45,7 +38,6 @@ export class GpuHostDriver implements ActuatingDriver {
   private readonly reader: NvidiaSmiReader;
   private readonly sampler: BackgroundSampler;
   private readonly acts: readonly PowerActuator[];
-  private last: { read: GpuRead; bySlot: readonly (GpuRow | undefined)[] } | undefined;
   private readonly stats = { missingGpus: 0, extraGpus: 0, headerMismatches: 0 };
 
   constructor(
@@ -80,14 +72,6 @@ export class GpuHostDriver implements ActuatingDriver {
     return this.acts;
   }
 
-  /** The latest read of every configured GPU (diag). */
-  view(): { read: GpuRead | undefined; gpus: GpuView[] } {
-    return {
-      read: this.last?.read,
-      gpus: Array.from({ length: this.o.gpus }, (_, slot) => ({ slot, row: this.last?.bySlot[slot], capState: this.limits.capState(slot) })),
-    };
-  }
-
   /** Waits for a read in flight (tests, diag). */
   settle(): Promise<void> {
     return this.sampler.settle();
@@ -114,17 +98,17 @@ export class GpuHostDriver implements ActuatingDriver {
     const started = this.clock.monotonic();
     const read = await this.reader.read(signal);
     if (!read.ok) {
-      this.last = { read, bySlot: [] };
       const r = bad(read.quality, read.timeMs, read.message);
       return { samples: this.series.map((s) => ({ key: seriesKey(s.device, s.quantity, s.channel), reading: r })), failed: 1, requests: 1, error: read.message };
     }
     const { bySlot, extra } = this.slots.assign(read.rows);
-    this.last = { read, bySlot };
     this.stats.headerMismatches += read.mismatches.length ? 1 : 0;
     const missing = bySlot.filter((r) => r === undefined).length;
     this.stats.missingGpus = missing;
+    if (extra.length !== this.stats.extraGpus && extra.length) {
+      this.log.warn('nvidia-smi lists GPUs that are not configured', { device: this.o.id, configured: this.o.gpus, extra: extra.map((r) => text(r[F.uuid])) });
+    }
     this.stats.extraGpus = extra.length;
-    if (extra.length) this.log.warn('nvidia-smi lists GPUs that are not configured', { device: this.o.id, configured: this.o.gpus, extra: extra.map((r) => text(r[F.uuid])) });
     const samples: Sample[] = [];
     bySlot.forEach((row, slot) => {
       if (row) this.limits.observe(slot, started, { limitW: num(row[F.limit]), minW: num(row[F.minLimit]), maxW: num(row[F.maxLimit]) });
@@ -186,4 +170,3 @@ class GpuLimitActuator implements PowerActuator {
   }
 }
 
-export { CAP_STATE };

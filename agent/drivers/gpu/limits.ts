@@ -158,10 +158,11 @@ export class GpuLimits {
     if (c.original === undefined || uuid === undefined) return { ok: true, verified: true, detail: `GPU ${slot}: limit was never changed by rackpilot` };
     this.stats.restores++;
     const original = c.original;
+    const held = c.want;
     c.want = undefined; // stop watching for raises while restoring
     const r = await this.write(slot, uuid, original, signal);
     if (!r.ok) {
-      c.want = original; // keep the restore pending (retried on shutdown)
+      c.want = held; // the cap is still in place; `original` stays, so shutdown retries the restore
       return r;
     }
     const v = await this.verify(slot, uuid, original, ' (restored)', signal);

@@ -48,6 +48,8 @@ export class NvidiaSmiReader {
   /** Index into each field's spellings; -1 = the driver does not have the field. */
   private readonly spelling = new Map<string, number>();
   readonly stats = { reads: 0, failures: 0, fieldsDropped: 0 };
+  /** The last header mismatches logged (logged again only when they change). */
+  private lastMismatches = '[]';
 
   constructor(
     private readonly runner: NvidiaSmiRunner,
@@ -126,7 +128,9 @@ export class NvidiaSmiReader {
       for (const f of missing) full[f.key] = { ok: false, quality: 'unsupported', reason: `this driver's nvidia-smi has no field ${f.query.join(' or ')}` };
       return full;
     });
-    if (parsed.mismatches.length) this.log.warn('nvidia-smi header differs from the query: those columns are reported invalid', { mismatches: parsed.mismatches });
+    const signature = JSON.stringify(parsed.mismatches);
+    if (signature !== this.lastMismatches && parsed.mismatches.length) this.log.warn('nvidia-smi header differs from the query: those columns are reported invalid', { mismatches: parsed.mismatches });
+    this.lastMismatches = signature;
     return {
       ok: true, timeMs, durationMs: res.durationMs, rows, mismatches: parsed.mismatches, messages: [...parsed.stray, ...splitLines(res.stderr)],
       ...(res.code !== 0 ? { partial: execSummary(res) } : {}),
