@@ -1,7 +1,7 @@
 // The host driver with the real OS (os.*, fs.statfs, systeminformation's mem() on this machine)
 // and a /sys tree of real files for sensors and network counters, so every quirk is reproducible.
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { totalmem, tmpdir } from 'node:os';
+import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Reading } from '../../agent/core/reading.js';
@@ -90,7 +90,10 @@ describe('host driver', () => {
     const { d, clock } = make();
     const first = await read(d, clock, 0);
     expect(get(first, 'ctl/host.cpu.load')).toMatchObject({ value: null, quality: 'stale' });
-    for (let i = 0; i < 2e6; i++) Math.sqrt(i); // some CPU time
+    // os.cpus() counts in clock ticks: burn CPU until the count moves, so the window is not empty.
+    const busyTotal = (): number => cpus().reduce((n, c) => n + c.times.user + c.times.sys + c.times.idle, 0);
+    const before = busyTotal();
+    while (busyTotal() === before) for (let i = 0; i < 1e5; i++) Math.sqrt(i);
     const second = await read(d, clock, 10_000);
     const load = get(second, 'ctl/host.cpu.load');
     expect(load.quality).toBe('ok');
