@@ -39,6 +39,17 @@ export default tseslint.config(
     },
   },
   {
+    // Child processes are constructed only in the composition root (and CLI entry points);
+    // drivers receive an Exec (agent/runtime/exec.ts). Type imports are fine.
+    files: ['agent/**/*.ts'],
+    ignores: ['agent/main.ts', 'agent/cli/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: ['node:child_process', 'child_process'].map((name) => ({ name, allowTypeImports: true, message: 'only agent/main.ts starts child processes; take an Exec from DriverDeps' })),
+      }],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

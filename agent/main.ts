@@ -1,6 +1,7 @@
 // Composition root: the only module that builds real I/O (TCP sockets, WebSockets, the HTTP
-// listener) and wires drivers, rack model, uplink and local API together.
+// listener, child processes) and wires drivers, rack model, uplink and local API together.
 
+import { spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { createConnection } from 'node:net';
@@ -14,9 +15,11 @@ import { bad, type Sample } from './core/reading.js';
 import { keyOf, type SeriesSpec } from './core/series.js';
 import type { DriverDeps } from './drivers/family.js';
 import { familyOf } from './drivers/families.js';
+import { realHostSystem } from './drivers/host/system.js';
 import type { DeviceDriver, PollResult } from './drivers/types.js';
 import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
 import { systemClock, type Clock } from './runtime/clock.js';
+import { createExec, type Exec, type ExecStats } from './runtime/exec.js';
 import { createLogger, type Logger } from './runtime/log.js';
 import { FixedRateScheduler, type TickInfo } from './runtime/scheduler.js';
 import { buildCatalog, catalogToWire } from './uplink/catalog.js';
@@ -76,7 +79,8 @@ export class Agent {
     private readonly opts: AgentOptions,
   ) {
     this.series = drivers.flatMap((d) => d.series);
-    this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs);
+    const maxAgeOf = new Map(this.series.flatMap((s) => (s.maxAgeMs !== undefined ? [[keyOf(s), s.maxAgeMs] as const] : [])));
+    this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs, maxAgeOf);
     const catalog = buildCatalog(this.series);
     this.builder = new BatchBuilder(catalog);
     this.commands = new CommandProcessor(config.agent.id, clock, {
@@ -184,6 +188,7 @@ export class Agent {
       this.samplesProduced += res.samples.length;
       const first = res.samples[0];
       if (this.outbox && first) this.builder.addGroup(first.reading.timeMs, res.samples);
+      if (res.requests === 0) continue; // read on its own interval; nothing new this cycle
       const change = this.health.update(d.info.id, res.requests, res.failed);
       if (change && !(change.from === 'unknown' && change.to === 'up')) {
         this.event({
@@ -231,11 +236,19 @@ function circuitsOf(config: Config): CircuitSpec[] {
   return out;
 }
 
+/**
+ * Child processes for drivers and CLI commands: argv arrays (no shell), a timeout, and SIGKILL
+ * of the whole process group when it runs over (agent/runtime/exec.ts).
+ */
+export function realExec(clock: Clock = systemClock, stats?: ExecStats): Exec {
+  return createExec(spawn, clock, stats);
+}
+
 /** Builds and starts an agent from a loaded config. */
 export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}): Promise<Agent> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: loaded.config.log.level });
-  const deps: DriverDeps = { clock, log, dial: (host, port) => createConnection({ host, port }) };
+  const deps: DriverDeps = { clock, log, dial: (host, port) => createConnection({ host, port }), exec: realExec(clock), host: realHostSystem() };
   const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
   const agent = new Agent(loaded.config, drivers, clock, log, opts);
   await agent.start();

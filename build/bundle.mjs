@@ -40,6 +40,11 @@ await build({
 });
 chmodSync(outfile, 0o755);
 
+// hw-sim's fake nvidia-smi, for `rackpilot sim`/`demo` with simulated GPU hosts (docs/hw-sim.md).
+mkdirSync(join(outdir, 'sim-bin'), { recursive: true });
+cpSync(join(root, 'hw-sim/bin/nvidia-smi'), join(outdir, 'sim-bin/nvidia-smi'));
+chmodSync(join(outdir, 'sim-bin/nvidia-smi'), 0o755);
+
 const prebuilds = join(root, 'node_modules/@serialport/bindings-cpp/prebuilds');
 for (const arch of ['linux-x64', 'linux-arm64', 'linux-arm']) {
   cpSync(join(prebuilds, arch), join(outdir, 'prebuilds', arch), { recursive: true });

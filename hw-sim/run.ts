@@ -10,6 +10,8 @@ export type { SimEndpoint } from './devices/registry.js';
 export interface RunningSim {
   readonly sim: Simulation;
   readonly endpoints: readonly SimEndpoint[];
+  /** Each device's control surface by device id (e.g. a SimGpuHost for fault injection). */
+  readonly controls: ReadonlyMap<string, unknown>;
   stop(): Promise<void>;
 }
 
@@ -43,6 +45,7 @@ export async function startSimulator(scenario: Scenario, opts: StartSimOptions =
   return {
     sim,
     endpoints: started.map((s) => s.endpoint),
+    controls: new Map(started.flatMap((s) => (s.control === undefined ? [] : [[s.endpoint.device, s.control] as const]))),
     async stop() {
       sim.stop();
       await Promise.all(started.map((s) => s.close()));

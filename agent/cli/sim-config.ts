@@ -1,5 +1,7 @@
 // An agent config for a running simulator's endpoints (used by `sim --write-config` and `demo`).
 // One mapping per simulated device kind; adding a kind adds an entry to DEVICE_CONFIG.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { SimEndpoint } from '../../hw-sim/run.js';
 
 export interface SimConfigOptions {
@@ -8,9 +10,21 @@ export interface SimConfigOptions {
   readonly rack?: string;
   readonly metricsListen?: string;
   readonly intervalMs?: number;
+  /** The fake nvidia-smi for simulated GPU hosts (default: findFakeNvidiaSmi()). */
+  readonly nvidiaSmi?: string;
 }
 
-type DeviceConfigFor = (e: SimEndpoint) => Record<string, unknown>;
+type DeviceConfigFor = (e: SimEndpoint, o: SimConfigOptions) => Record<string, unknown>;
+
+/**
+ * Where hw-sim's fake nvidia-smi is: $RACKPILOT_SIM_NVIDIA_SMI, next to the bundle
+ * (dist/sim-bin/, copied by build/bundle.mjs), or in a checkout (hw-sim/bin/); else the name,
+ * for a PATH that has it first.
+ */
+export function findFakeNvidiaSmi(): string {
+  const candidates = [process.env['RACKPILOT_SIM_NVIDIA_SMI'], join(dirname(process.argv[1] ?? '.'), 'sim-bin/nvidia-smi'), join(process.cwd(), 'hw-sim/bin/nvidia-smi')];
+  return candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c)) ?? 'nvidia-smi';
+}
 
 const DEVICE_CONFIG: Readonly<Record<string, DeviceConfigFor>> = {
   pdu: (e) => ({
@@ -21,6 +35,15 @@ const DEVICE_CONFIG: Readonly<Record<string, DeviceConfigFor>> = {
     unit: e.params['unit'],
     outlets: e.params['outlets'],
     ...(typeof e.params['breakerA'] === 'number' ? { circuits: { breakerA: e.params['breakerA'] } } : {}),
+  }),
+  // The fake nvidia-smi finds its simulated host through RACKPILOT_SIM_NVSMI, set by the prefix
+  // exactly as a real site would put `ssh gpu01` there.
+  'gpu-host': (e, o) => ({
+    id: e.device,
+    type: 'gpu-host',
+    gpus: e.params['gpus'],
+    prefix: ['env', `RACKPILOT_SIM_NVSMI=${e.host}:${e.port}`],
+    nvidiaSmi: o.nvidiaSmi ?? findFakeNvidiaSmi(),
   }),
 };
 
@@ -33,7 +56,7 @@ export function configForSim(endpoints: readonly SimEndpoint[], o: SimConfigOpti
     devices: endpoints.map((e) => {
       const f = DEVICE_CONFIG[e.kind];
       if (!f) throw new Error(`no agent config mapping for simulated ${e.kind} ${e.device}`);
-      return f(e);
+      return f(e, o);
     }),
   };
 }

@@ -39,6 +39,8 @@ export class RackState {
     readonly powerDevices: readonly string[],
     /** A good value older than this is stale. */
     readonly maxAgeMs: number,
+    /** Series with their own freshness (read on a slower interval than the cycle). */
+    private readonly maxAgeOf: ReadonlyMap<SeriesKey, number> = new Map(),
   ) {}
 
   /**
@@ -55,7 +57,7 @@ export class RackState {
 
   get(key: SeriesKey, nowMs: number): Reading | undefined {
     const r = this.latest.get(key);
-    return r && atTime(r, nowMs, this.maxAgeMs);
+    return r && atTime(r, nowMs, this.maxAgeOf.get(key) ?? this.maxAgeMs);
   }
 
   /** Value or null (unknown, stale or never seen). */

@@ -2,10 +2,14 @@
 // shapes.ts, and one line here (the mapped type makes a missing family a type error).
 import type { DeviceConfig } from '../config/schema.js';
 import type { DeviceFamily } from './family.js';
+import { gpuHostFamily } from './gpu/family.js';
+import { hostFamily } from './host/family.js';
 import { modbusFamily } from './pdu/family.js';
 
 const FAMILIES: { readonly [T in DeviceConfig['type']]: DeviceFamily<DeviceConfig, unknown> } = {
   modbus: modbusFamily,
+  'gpu-host': gpuHostFamily,
+  host: hostFamily,
 };
 
 /** The family of a device config (each family's methods accept its own config type). */

@@ -3,7 +3,9 @@
 
 import type { Issue } from '../config/shape.js';
 import type { Clock } from '../runtime/clock.js';
+import type { Exec } from '../runtime/exec.js';
 import type { Logger } from '../runtime/log.js';
+import type { HostSystem } from './host/system.js';
 import type { TcpDialer } from './modbus/tcp-link.js';
 import type { DeviceDriver } from './types.js';
 
@@ -12,6 +14,10 @@ export interface DriverDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly dial: TcpDialer;
+  /** Runs a child process (argv, timeout, kill of its process group); gpu-host needs it. */
+  readonly exec?: Exec;
+  /** The controller's own OS (files under /proc and /sys, os, systeminformation); host needs it. */
+  readonly host?: HostSystem;
 }
 
 export interface ResolveContext {

@@ -17,7 +17,12 @@ export interface DeviceInfo {
 }
 
 export interface PollResult {
-  /** One sample per series of the driver, bad quality where a value could not be read. */
+  /**
+   * One sample per series of the driver, bad quality where a value could not be read. A driver
+   * that reads on its own slower interval (drivers/background.ts) returns no samples and
+   * `requests: 0` when nothing new was read since the previous poll; its health is then left
+   * as it was.
+   */
   readonly samples: readonly Sample[];
   /** Requests that failed in this poll (0 when the poll fully succeeded). */
   readonly failed: number;

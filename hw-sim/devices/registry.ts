@@ -3,6 +3,7 @@
 
 import type { Simulation } from '../simulation.js';
 import { serveModbusTcp } from './modbus-tcp-server.js';
+import { SimGpuHost } from './sim-gpu-host.js';
 import { simPduSlave } from './sim-pdu.js';
 
 /** Where and how a simulated device can be reached; enough for an agent config. */
@@ -21,6 +22,8 @@ export interface SimEndpoint {
 
 export interface StartedDevice {
   readonly endpoint: SimEndpoint;
+  /** The device's own control surface (fault injection in tests), when it has one. */
+  readonly control?: unknown;
   close(): Promise<void>;
 }
 
@@ -47,4 +50,20 @@ const simPdu: DeviceModel = async ({ sim, host, port, id, params }) => {
   };
 };
 
-export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([['rackpilot-sim-pdu', simPdu]]);
+/** A GPU server load reached through the fake nvidia-smi (params: gpus, gpu, driver, baseW). */
+const simGpuHost: DeviceModel = async ({ sim, host, port, id, params }) => {
+  const num = (k: string, d: number): number => (typeof params[k] === 'number' ? params[k] : d);
+  const str = (k: string, d: string): string => (typeof params[k] === 'string' ? params[k] : d);
+  const gpus = num('gpus', 8);
+  const gpu = str('gpu', 'h100-sxm5');
+  const driver = str('driver', '550.54.15');
+  const dev = new SimGpuHost(sim, id, { gpus, model: gpu, driver, baseW: num('baseW', 1200) });
+  const ep = await dev.listen(host, port);
+  return {
+    endpoint: { device: id, kind: 'gpu-host', model: 'rackpilot-sim-gpu-host', protocol: 'nvidia-smi', host: ep.host, port: ep.port, params: { gpus, gpu, driver } },
+    control: dev,
+    close: () => dev.close(),
+  };
+};
+
+export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([['rackpilot-sim-pdu', simPdu], ['rackpilot-sim-gpu-host', simGpuHost]]);

@@ -37,7 +37,7 @@ describe('rackpilot CLI', () => {
   it('config check: 0 for the example config, 2 with path and reason for a bad one', async () => {
     const ok = await runCli(['config', 'check', join(ROOT, 'examples/rack.yaml')], { cwd: tmpdir() });
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/rack\.yaml: ok — agent rack-a01-agent .* 1 device\(s\)/);
+    expect(ok.stdout).toMatch(/rack\.yaml: ok — agent rack-a01-agent .* 2 device\(s\)/); // the PDU and the controller host
     const dir = await mkdtemp(join(tmpdir(), 'rp-cli-'));
     const bad = join(dir, 'bad.yaml');
     await writeFile(bad, (await readFile(join(ROOT, 'examples/rack.yaml'), 'utf8')).replace('port: 5020', 'port: 99999').replace('intervalMs: 1000', 'intervalMs: 1000\n  jitter: 5'));

@@ -4,7 +4,8 @@ import type { Command } from '../command.js';
 import { agentCommand } from './agent.js';
 import { configCheckCommand } from './config.js';
 import { demoCommand } from './demo.js';
+import { diagGpuCommand } from './diag-gpu.js';
 import { hubCommand } from './hub.js';
 import { simCommand } from './sim.js';
 
-export const COMMANDS: readonly Command[] = [agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand];
+export const COMMANDS: readonly Command[] = [agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand, diagGpuCommand];

@@ -1,0 +1,172 @@
+// The GPU server driver: every GPU of one host from one nvidia-smi call per interval, read off
+// the poll cycle (BackgroundSampler), plus one power-limit actuator per GPU.
+//
+// Series are per configured GPU (channel "0".."N-1", the index at first sighting, followed by
+// UUID afterwards). A GPU missing from the output, a failed call, a renamed column or a
+// placeholder such as [N/A] all give null readings with the reason; nothing unknown is 0.
+
+import { bad, checked, type Reading, type Sample } from '../../core/reading.js';
+import { seriesKey, type SeriesSpec } from '../../core/series.js';
+import type { Clock } from '../../runtime/clock.js';
+import type { Logger } from '../../runtime/log.js';
+import { BackgroundSampler } from '../background.js';
+import type { ActuatingDriver, ActuationResult, ActuatorCapabilities, ActuatorCommand, DeviceInfo, PollResult, PowerActuator } from '../types.js';
+import { num, text, type Cell } from './csv.js';
+import { F, GPU_FIELDS, LIMIT_FIELDS, type GpuField } from './fields.js';
+import { GpuLimits, type RestoreTo } from './limits.js';
+import { NvidiaSmiReader } from './reader.js';
+import type { NvidiaSmiRunner } from './runner.js';
+import { GpuSlots, type GpuRow } from './slots.js';
+
+export interface GpuHostOptions {
+  readonly id: string;
+  readonly gpus: number;
+  readonly intervalMs: number;
+  readonly restoreTo: RestoreTo;
+  readonly reapply: boolean;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+const SERIES_FIELDS = GPU_FIELDS.filter((f): f is GpuField & { series: NonNullable<GpuField['series']> } => f.series !== undefined);
+const CAP_QUANTITY = 'gpu.cap';
+
+export class GpuHostDriver implements ActuatingDriver {
+  readonly info: DeviceInfo;
+  readonly series: readonly SeriesSpec[];
+  readonly slots: GpuSlots;
+  readonly limits: GpuLimits;
+  private readonly reader: NvidiaSmiReader;
+  private readonly sampler: BackgroundSampler;
+  private readonly acts: readonly PowerActuator[];
+  private readonly stats = { missingGpus: 0, extraGpus: 0, headerMismatches: 0 };
+
+  constructor(
+    private readonly o: GpuHostOptions,
+    private readonly runner: NvidiaSmiRunner,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
+    this.info = { id: o.id, kind: 'gpu', model: 'nvidia-smi', address: runner.address, labels: o.labels ?? {} };
+    // A value stays current for two intervals plus a call's timeout: one late read is not stale.
+    const maxAgeMs = 2 * o.intervalMs + runner.access.timeoutMs;
+    this.series = Array.from({ length: o.gpus }, (_, slot) => [
+      ...SERIES_FIELDS.map((f) => ({ device: o.id, channel: String(slot), maxAgeMs, ...f.series })),
+      { device: o.id, quantity: CAP_QUANTITY, channel: String(slot), unit: '1', scaleExp: 0, kind: 'state' as const, maxAgeMs },
+    ]).flat();
+    this.slots = new GpuSlots(o.gpus);
+    this.reader = new NvidiaSmiReader(runner, GPU_FIELDS, clock, log);
+    this.limits = new GpuLimits({
+      device: o.id, runner, reader: new NvidiaSmiReader(runner, LIMIT_FIELDS, clock, log), slots: this.slots,
+      restoreTo: o.restoreTo, reapply: o.reapply, clock, log,
+    });
+    this.sampler = new BackgroundSampler(clock, o.intervalMs, (signal) => this.readAll(signal));
+    this.acts = Array.from({ length: o.gpus }, (_, slot) => new GpuLimitActuator(this, slot, 1000 + o.intervalMs));
+  }
+
+  /** Never waits for nvidia-smi: returns the read completed since the last poll, if any. */
+  async poll(_signal: AbortSignal): Promise<PollResult> {
+    return this.sampler.take();
+  }
+
+  actuators(): readonly PowerActuator[] {
+    return this.acts;
+  }
+
+  /** Waits for a read in flight (tests, diag). */
+  settle(): Promise<void> {
+    return this.sampler.settle();
+  }
+
+  counters(): Readonly<Record<string, number>> {
+    return {
+      ...this.stats, reads: this.reader.stats.reads, readFailures: this.reader.stats.failures, fieldsDropped: this.reader.stats.fieldsDropped,
+      maxReadMs: Math.round(this.sampler.stats.maxReadMs), ...prefixed('limit', this.limits.stats),
+    };
+  }
+
+  /** Stops reading and puts back every limit rackpilot changed. Idempotent. */
+  async close(): Promise<void> {
+    await this.sampler.close();
+    await this.limits.idle();
+    for (const r of await this.limits.restoreAll()) {
+      if (r.ok && r.verified) this.log.info('GPU power limit restored on shutdown', { device: this.o.id, detail: r.detail });
+      else this.log.error('GPU power limit NOT restored on shutdown', { device: this.o.id, detail: r.detail });
+    }
+  }
+
+  private async readAll(signal: AbortSignal): Promise<PollResult> {
+    const started = this.clock.monotonic();
+    const read = await this.reader.read(signal);
+    if (!read.ok) {
+      const r = bad(read.quality, read.timeMs, read.message);
+      return { samples: this.series.map((s) => ({ key: seriesKey(s.device, s.quantity, s.channel), reading: r })), failed: 1, requests: 1, error: read.message };
+    }
+    const { bySlot, extra } = this.slots.assign(read.rows);
+    this.stats.headerMismatches += read.mismatches.length ? 1 : 0;
+    const missing = bySlot.filter((r) => r === undefined).length;
+    this.stats.missingGpus = missing;
+    if (extra.length !== this.stats.extraGpus && extra.length) {
+      this.log.warn('nvidia-smi lists GPUs that are not configured', { device: this.o.id, configured: this.o.gpus, extra: extra.map((r) => text(r[F.uuid])) });
+    }
+    this.stats.extraGpus = extra.length;
+    const samples: Sample[] = [];
+    bySlot.forEach((row, slot) => {
+      if (row) this.limits.observe(slot, started, { limitW: num(row[F.limit]), minW: num(row[F.minLimit]), maxW: num(row[F.maxLimit]) });
+      samples.push(...this.slotSamples(slot, row, read.timeMs));
+    });
+    const error = missing ? `${missing} of ${this.o.gpus} GPUs missing from nvidia-smi output${read.partial ? `: ${read.partial}` : ''}` : read.mismatches.length ? 'nvidia-smi header differs from the query' : undefined;
+    return { samples, failed: missing || read.mismatches.length ? 1 : 0, requests: 1, ...(error ? { error } : {}) };
+  }
+
+  private slotSamples(slot: number, row: GpuRow | undefined, t: number): Sample[] {
+    const channel = String(slot);
+    const gone = row ? undefined : bad('device_error', t, `GPU ${slot}${this.slots.uuid(slot) ? ` (${this.slots.uuid(slot)})` : ''} missing from nvidia-smi output (fell off the bus, or not installed)`);
+    const out = SERIES_FIELDS.map((f): Sample => ({ key: seriesKey(this.o.id, f.series.quantity, channel), reading: gone ?? cellReading(row?.[f.key], t) }));
+    out.push({ key: seriesKey(this.o.id, CAP_QUANTITY, channel), reading: { value: this.limits.capState(slot), quality: 'ok', timeMs: t } });
+    return out;
+  }
+}
+
+function cellReading(c: Cell | undefined, t: number): Reading {
+  if (!c) return bad('invalid', t, 'no such column');
+  if (!c.ok) return bad(c.quality, t, c.reason);
+  return typeof c.value === 'number' ? checked(c.value, t) : bad('invalid', t, `"${c.value}" is not numeric`);
+}
+
+function prefixed(p: string, o: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [`${p}${k[0]?.toUpperCase() ?? ''}${k.slice(1)}`, v]));
+}
+
+/** One GPU's power limit as a PowerActuator (kind 'gpu'). */
+class GpuLimitActuator implements PowerActuator {
+  readonly kind = 'gpu';
+  readonly id: string;
+  readonly device: string;
+
+  constructor(
+    private readonly host: GpuHostDriver,
+    private readonly slot: number,
+    readonly settleMs: number,
+  ) {
+    this.device = host.info.id;
+    this.id = `${host.info.id}/${slot}`;
+  }
+
+  /** The range is known once the GPU has been read; until then the actuator cannot set power. */
+  get capabilities(): ActuatorCapabilities {
+    const r = this.host.limits.range(this.slot);
+    return r ? { setPower: r } : {};
+  }
+
+  apply(cmd: ActuatorCommand, signal: AbortSignal): Promise<ActuationResult> {
+    switch (cmd.type) {
+      case 'set_power':
+        return this.host.limits.set(this.slot, cmd.watts, signal);
+      case 'restore':
+        return this.host.limits.restore(this.slot, signal);
+      default:
+        return Promise.resolve({ ok: false, verified: false, detail: `a GPU power limit cannot ${cmd.type.replace('_', ' ')}` });
+    }
+  }
+}
+
