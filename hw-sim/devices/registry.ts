@@ -2,7 +2,12 @@
 // through here. Adding a model: a file in hw-sim/devices/ and one entry below.
 
 import type { Simulation } from '../simulation.js';
-import { serveModbusTcp } from './modbus-tcp-server.js';
+import { FaultInjector } from './faults.js';
+import type { MapContext } from './maps/context.js';
+import { em24Slave, pm5xxxSlave, sdm120Slave, sdm630Slave } from './maps/meters.js';
+import { gudeSlave, netioSlave, xerusSlave } from './maps/pdus.js';
+import { serveModbus } from './modbus-server.js';
+import type { ModbusSlave } from './modbus-slave.js';
 import { simPduSlave } from './sim-pdu.js';
 
 /** Where and how a simulated device can be reached; enough for an agent config. */
@@ -40,7 +45,8 @@ const simPdu: DeviceModel = async ({ sim, host, port, id, params }) => {
   const pdu = sim.scenario.pdus.find((p) => p.id === id);
   if (!pdu) throw new Error(`no PDU ${id} in scenario ${sim.scenario.name}`);
   const unit = typeof params['unit'] === 'number' ? params['unit'] : 1;
-  const ep = await serveModbusTcp(simPduSlave(sim, id, [unit]), host, port);
+  const device = { slave: simPduSlave(sim, id, [unit]), faults: new FaultInjector() };
+  const ep = await serveModbus({ framing: 'tcp', host, port, unit: (u) => (u === unit ? device : undefined), device });
   return {
     endpoint: { device: id, kind: 'pdu', model: 'rackpilot-sim-pdu', protocol: 'modbus-tcp', host: ep.host, port: ep.port, params: { unit, outlets: pdu.outlets, breakerA: pdu.breakerA } },
     close: () => ep.close(),
@@ -48,3 +54,28 @@ const simPdu: DeviceModel = async ({ sim, host, port, id, params }) => {
 };
 
 export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([['rackpilot-sim-pdu', simPdu]]);
+
+/**
+ * Simulated Modbus PDUs and meters by model (= the agent's built-in profile of the same name).
+ * Scenario PDUs and meters are served through these, over TCP or on an RTU bus
+ * (devices/modbus-devices.ts). Adding one: a map in devices/maps/ and an entry here.
+ */
+export interface ModbusModel {
+  readonly kind: 'pdu' | 'meter';
+  /** Answers every unit id (GUDE: "Unit-ID is ignored"). */
+  readonly anyUnit?: boolean;
+  /** Has outlet relays the agent may switch. */
+  readonly switched: boolean;
+  slave(ctx: MapContext): ModbusSlave;
+}
+
+export const MODBUS_MODELS: ReadonlyMap<string, ModbusModel> = new Map<string, ModbusModel>([
+  ['rackpilot-sim-pdu', { kind: 'pdu', switched: true, slave: (c) => simPduSlave(c.sim, c.pdu, c.units) }],
+  ['xerus-pdu', { kind: 'pdu', switched: true, slave: xerusSlave }],
+  ['netio-powerpdu', { kind: 'pdu', switched: true, slave: netioSlave }],
+  ['gude-expert-pdu', { kind: 'pdu', switched: true, anyUnit: true, slave: gudeSlave }],
+  ['eastron-sdm630', { kind: 'meter', switched: false, slave: sdm630Slave }],
+  ['eastron-sdm120', { kind: 'meter', switched: false, slave: sdm120Slave }],
+  ['schneider-pm5xxx', { kind: 'meter', switched: false, slave: pm5xxxSlave }],
+  ['carlo-gavazzi-em24', { kind: 'meter', switched: false, slave: em24Slave }],
+]);

@@ -76,7 +76,7 @@ describe('RTU frames', () => {
       const frame = encodeRtu(9, encodeRequestPdu(req));
       for (const parts of splits(frame)) {
         let acc = Buffer.alloc(0);
-        let got;
+        let got: { unit: number; pdu: Buffer } | undefined;
         for (const p of parts) {
           acc = Buffer.concat([acc, p]);
           const r = scanRtuRequest(acc);
@@ -84,7 +84,7 @@ describe('RTU frames', () => {
           else expect(r.kind).toBe('need');
         }
         expect(got?.unit).toBe(9);
-        const d = decodeRequestPdu(got!.pdu);
+        const d = decodeRequestPdu(got?.pdu ?? Buffer.alloc(0));
         expect(d).toEqual({ ok: true, value: req });
       }
     }
