@@ -75,6 +75,15 @@ export function quantityOf(r: ModbusRequest): number {
   }
 }
 
+/** Length of a normal (non-exception) response PDU to `r`. */
+export function responsePduLength(r: ModbusRequest): number {
+  switch (r.fc) {
+    case 1: case 2: return 2 + Math.ceil(r.count / 8);
+    case 3: case 4: return 2 + r.count * 2;
+    default: return 5;
+  }
+}
+
 /** Request PDU bytes. Throws RangeError for a request the spec does not allow (a caller bug). */
 export function encodeRequestPdu(r: ModbusRequest): Buffer {
   const n = quantityOf(r);

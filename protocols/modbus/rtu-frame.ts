@@ -50,17 +50,19 @@ export function requestLength(buf: Uint8Array, at: number): number | undefined {
 }
 
 export type RtuScan =
-  | { readonly kind: 'frame'; readonly pdu: Buffer; readonly start: number; readonly end: number; readonly crcErrors: number }
-  | { readonly kind: 'need'; readonly crcErrors: number };
+  | { readonly kind: 'frame'; readonly pdu: Buffer; readonly start: number; readonly end: number; readonly crcErrors: number; readonly stale: number }
+  | { readonly kind: 'need'; readonly crcErrors: number; readonly stale: number };
 
 /**
  * Finds the reply to a request to `unit` with function code `fc` in the bytes received since the
  * request was sent. Leading junk is skipped (a frame may start anywhere); a candidate whose CRC
  * fails is counted and skipped, so junk that happens to look like a header cannot hide the real
- * reply behind it.
+ * reply behind it. With `replyPdu` (the length of a normal reply's PDU), a well-formed frame of
+ * another length is a late reply to an earlier request: it is counted as stale and skipped.
  */
-export function scanRtuResponse(buf: Uint8Array, unit: number, fc: number): RtuScan {
+export function scanRtuResponse(buf: Uint8Array, unit: number, fc: number, replyPdu?: number): RtuScan {
   let crcErrors = 0;
+  let stale = 0;
   for (let start = 0; start < buf.length; start++) {
     if (buf[start] !== unit) continue;
     const f = buf[start + 1];
@@ -68,10 +70,18 @@ export function scanRtuResponse(buf: Uint8Array, unit: number, fc: number): RtuS
     if (f !== fc && f !== (fc | 0x80)) continue;
     const len = responseLength(buf, start);
     if (len === undefined || len < 0 || start + len > buf.length) continue;
-    if (crcOk(buf, start, start + len)) return { kind: 'frame', pdu: Buffer.from(buf.subarray(start + 1, start + len - 2)), start, end: start + len, crcErrors };
-    crcErrors++;
+    if (!crcOk(buf, start, start + len)) {
+      crcErrors++;
+      continue;
+    }
+    if (replyPdu !== undefined && f === fc && len !== replyPdu + 3) {
+      stale++;
+      start += len - 1;
+      continue;
+    }
+    return { kind: 'frame', pdu: Buffer.from(buf.subarray(start + 1, start + len - 2)), start, end: start + len, crcErrors, stale };
   }
-  return { kind: 'need', crcErrors };
+  return { kind: 'need', crcErrors, stale };
 }
 
 export type RtuRequestScan =

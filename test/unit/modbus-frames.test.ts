@@ -55,8 +55,16 @@ describe('RTU frames', () => {
 
   it('counts a reply with a bad CRC and does not accept it', () => {
     const bad = hex('01 04 04 43 67 AF 55 E2 11');
-    expect(scanRtuResponse(bad, 1, 4)).toEqual({ kind: 'need', crcErrors: 1 });
+    expect(scanRtuResponse(bad, 1, 4)).toEqual({ kind: 'need', crcErrors: 1, stale: 0 });
     expect(scanRtuResponse(hex('01 04 04 43 67 AF 55 E2 10'), 2, 4).kind).toBe('need'); // another unit's reply
+  });
+
+  it('with the expected length, a late reply of another length is skipped as stale', () => {
+    const late = encodeRtu(1, Buffer.from([4, 12, ...new Array<number>(12).fill(7)])); // 6 registers, from an earlier request
+    const reply = hex('01 04 04 43 67 AF 55 E2 10');
+    const r = scanRtuResponse(Buffer.concat([late, reply]), 1, 4, 2 + 4);
+    expect(r).toMatchObject({ kind: 'frame', start: late.length, stale: 1 });
+    expect(scanRtuResponse(late, 1, 4, 6)).toEqual({ kind: 'need', crcErrors: 0, stale: 1 });
   });
 
   it('exception replies are 5-byte frames', () => {

@@ -6,7 +6,9 @@
 // and dropped instead of being taken for the next request: the "TID drift" of Telegraf #14317
 // cannot happen. Devices that answer TID 0 or a constant TID are handled by the tid mode.
 // RTU: one request in flight; the reply is found by unit, function code, length and CRC among
-// whatever arrived since the request went out (junk before it is skipped).
+// whatever arrived since the request went out (junk before it is skipped). RTU has no
+// transaction id: a late reply is recognised only when its length differs from the expected
+// reply's, so after a timeout the receive buffer is cleared and the line waits out its gap.
 
 import { encodeRtu, scanRtuResponse } from '../../../protocols/modbus/rtu-frame.js';
 import { MbapDecoder, encodeMbap } from '../../../protocols/modbus/tcp-frame.js';
@@ -23,6 +25,8 @@ export type TidMode =
 export interface Exchange {
   readonly unit: number;
   readonly fc: number;
+  /** Length of a normal reply's PDU (RTU: tells a late reply to an earlier request apart). */
+  readonly replyPdu: number;
   tid: number;
 }
 
@@ -106,11 +110,11 @@ export class RtuFramer<E extends Exchange> implements Framer<E> {
       junkBytes = this.rx.length - RTU_RX_LIMIT;
       this.rx = this.rx.subarray(junkBytes);
     }
-    const scan = scanRtuResponse(this.rx, e.unit, e.fc);
+    const scan = scanRtuResponse(this.rx, e.unit, e.fc, e.replyPdu);
     if (scan.kind === 'need') return { replies: [], junkBytes, stale: 0, crcErrors: scan.crcErrors };
     junkBytes += scan.start + (this.rx.length - scan.end);
     this.rx = Buffer.alloc(0);
-    return { replies: [[e, scan.pdu]], junkBytes, stale: 0, crcErrors: 0 };
+    return { replies: [[e, scan.pdu]], junkBytes, stale: scan.stale, crcErrors: 0 };
   }
 
   reset(): number {

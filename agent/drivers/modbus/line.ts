@@ -16,7 +16,7 @@
 // cannot be trusted reset the connection. RTU discards what is left in the receive buffer
 // before each request (jsmodbus's junk-byte hang, modbus.md §7.1).
 
-import { decodeResponsePdu, encodeRequestPdu, type ModbusRequest, type ResponseBody } from '../../../protocols/modbus/pdu.js';
+import { decodeResponsePdu, encodeRequestPdu, responsePduLength, type ModbusRequest, type ResponseBody } from '../../../protocols/modbus/pdu.js';
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import type { Logger } from '../../runtime/log.js';
 import type { ByteStream } from '../transport/stream.js';
@@ -125,7 +125,7 @@ export class ModbusLine {
       if (this.closed) return reject(new ModbusError('modbus_offline', 'line closed'));
       if (o.signal?.aborted) return reject(new ModbusError('cancelled', 'cancelled before sending'));
       const p: Pending = {
-        req, pdu: encodeRequestPdu(req), o, unit: o.unit, fc: req.fc, tid: 0, priority: o.priority ?? 'telemetry',
+        req, pdu: encodeRequestPdu(req), o, unit: o.unit, fc: req.fc, replyPdu: responsePduLength(req), tid: 0, priority: o.priority ?? 'telemetry',
         resolve, reject, settled: false, busyLeft: o.busyRetries ?? 0, crcErrors: 0,
       };
       const signal = o.signal;

@@ -101,7 +101,10 @@ export class OutletActuator implements PowerActuator {
       } catch (err) {
         return { ok: false, verified: false, detail: `${what}: ${writeTimedOut ? 'write timed out and ' : ''}read-back failed: ${detailOf(err)}` };
       }
-      if (now === on) return { ok: true, verified: true, detail: `${what}: confirmed by read-back${writeTimedOut ? ' (the write reply was lost)' : ''}${attempt > 1 ? ' after a retry' : ''}` };
+      if (now === on) {
+        const how = attempt > 1 ? ' after a retry (the first write timed out without effect)' : writeTimedOut ? ' (the write reply was lost)' : '';
+        return { ok: true, verified: true, detail: `${what}: confirmed by read-back${how}` };
+      }
       if (!writeTimedOut || attempt === 2) return { ok: false, verified: true, detail: `${what}: read-back shows ${now ? 'on' : 'off'}` };
       // The write timed out and did not take effect: retrying is safe now.
     }

@@ -22,7 +22,7 @@ export const xerusPdu = {
   order: 'ABCD',
   phases: 3,
   outlets: { max: 48 },
-  limits: { maxRegisters: 125, maxBits: 2000, maxGap: 8, onePerPoint: false },
+  limits: { maxRegisters: 125, maxBits: 2000, maxGap: 12, onePerPoint: false },
   outletControl: { write: 'coil', address: 0, stride: 1, verified: false },
   points: [
     { quantity: 'info.version', table: 'holding', address: 0x0000, type: 'u16', kind: 'info' },
