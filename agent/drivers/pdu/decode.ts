@@ -20,7 +20,10 @@ export function pointValue(p: ConcretePoint, data: Uint8Array, offset: number): 
       return decodeString(data, offset * 2, p.count, p.placement);
     case 'bit':
       return (decodeNumber(data, offset * 2, 'u16', p.order) >> (p.bit ?? 0)) & 1;
-    default:
-      return decodeNumber(data, offset * 2, p.type, p.order) * p.scale + p.offset;
+    default: {
+      const raw = decodeNumber(data, offset * 2, p.type, p.order);
+      // Scaled integers: 2281 × 0.1 should read 228.1, not 228.10000000000002.
+      return p.scale === 1 && p.offset === 0 ? raw : Number((raw * p.scale + p.offset).toPrecision(12));
+    }
   }
 }
