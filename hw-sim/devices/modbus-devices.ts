@@ -42,8 +42,7 @@ function wanted(s: Scenario): Wanted[] {
   ];
 }
 
-async function startBus(spec: ScenarioBus, host: string, port: number): Promise<RunningBus> {
-  const units = new Map<number, SimUnit>();
+async function startBus(spec: ScenarioBus, units: Map<number, SimUnit>, host: string, port: number): Promise<RunningBus> {
   const format = { baud: spec.baud, parity: spec.parity, dataBits: spec.dataBits ?? 8, stopBits: spec.stopBits ?? 1 };
   const server = await serveModbus({
     framing: 'rtu', host, port, unit: (id) => units.get(id),
@@ -58,6 +57,7 @@ async function startBus(spec: ScenarioBus, host: string, port: number): Promise<
   }
 }
 
+/** TCP devices take ports first (in scenario order), then the buses, so `--port-base` numbering is stable. */
 export async function startModbusDevices(sim: Simulation, scenario: Scenario, o: { host: string; nextPort: () => number }): Promise<StartedModbus> {
   const buses = new Map<string, RunningBus>();
   const servers = new Map<string, ModbusEndpoint>();
@@ -68,33 +68,39 @@ export async function startModbusDevices(sim: Simulation, scenario: Scenario, o:
     await Promise.all([...buses.values()].map((b) => b.pty?.close() ?? Promise.resolve()));
   };
   try {
-    for (const spec of scenario.buses ?? []) {
-      const bus = await startBus(spec, o.host, o.nextPort());
-      buses.set(spec.id, bus);
-      servers.set(spec.id, bus.server);
-    }
+    const onBus: { w: Wanted; bus: string; kind: string; switched: boolean }[] = [];
+    const busUnits = new Map((scenario.buses ?? []).map((b) => [b.id, new Map<number, SimUnit>()]));
     for (const w of wanted(scenario)) {
       if (!scenario.pdus.some((p) => p.id === w.pdu)) throw new Error(`scenario ${scenario.name}: ${w.id} meters unknown PDU "${w.pdu}"`);
       const model = MODBUS_MODELS.get(w.model);
       if (!model) throw new Error(`scenario ${scenario.name}: ${w.id} has unknown Modbus model "${w.model}" (known: ${[...MODBUS_MODELS.keys()].join(', ')})`);
       const unit: SimUnit = { slave: model.slave({ sim, pdu: w.pdu, units: [w.unit], ...(w.outlets ? { outlets: w.outlets } : {}) }), faults: new FaultInjector() };
       faults.set(w.id, unit.faults);
-      const base = { device: w.id, kind: model.kind, model: w.model };
-      const params = { ...w.params, unit: w.unit, switched: model.switched };
       if (w.link.type === 'tcp') {
         const server = await serveModbus({ framing: 'tcp', host: o.host, port: o.nextPort(), unit: (id) => (model.anyUnit || id === w.unit ? unit : undefined), device: unit });
         servers.set(w.id, server);
-        endpoints.push({ ...base, protocol: 'modbus-tcp', host: server.host, port: server.port, params });
+        endpoints.push({ device: w.id, kind: model.kind, model: w.model, protocol: 'modbus-tcp', host: server.host, port: server.port, params: { ...w.params, unit: w.unit, switched: model.switched } });
         continue;
       }
-      const bus = buses.get(w.link.bus);
-      if (!bus) throw new Error(`scenario ${scenario.name}: ${w.id} is on unknown bus "${w.link.bus}"`);
-      if (bus.units.has(w.unit)) throw new Error(`scenario ${scenario.name}: unit ${w.unit} is used twice on bus ${w.link.bus}`);
-      bus.units.set(w.unit, unit);
+      const units = busUnits.get(w.link.bus);
+      if (!units) throw new Error(`scenario ${scenario.name}: ${w.id} is on unknown bus "${w.link.bus}"`);
+      if (units.has(w.unit)) throw new Error(`scenario ${scenario.name}: unit ${w.unit} is used twice on bus ${w.link.bus}`);
+      units.set(w.unit, unit);
+      onBus.push({ w, bus: w.link.bus, kind: model.kind, switched: model.switched });
+    }
+    for (const spec of scenario.buses ?? []) {
+      const bus = await startBus(spec, busUnits.get(spec.id) as Map<number, SimUnit>, o.host, o.nextPort());
+      buses.set(spec.id, bus);
+      servers.set(spec.id, bus.server);
+    }
+    for (const { w, bus: id, kind, switched } of onBus) {
+      const bus = buses.get(id) as RunningBus;
       const s = bus.spec;
+      const base = { device: w.id, kind, model: w.model };
+      const params = { ...w.params, unit: w.unit, switched, bus: s.id };
       endpoints.push(bus.pty
-        ? { ...base, protocol: 'modbus-rtu', host: '', port: 0, params: { ...params, path: bus.pty.path, baud: s.baud, parity: s.parity, dataBits: s.dataBits ?? 8, stopBits: s.stopBits ?? 1, bus: s.id } }
-        : { ...base, protocol: 'modbus-rtu-over-tcp', host: bus.server.host, port: bus.server.port, params: { ...params, bus: s.id } });
+        ? { ...base, protocol: 'modbus-rtu', host: '', port: 0, params: { ...params, path: bus.pty.path, baud: s.baud, parity: s.parity, dataBits: s.dataBits ?? 8, stopBits: s.stopBits ?? 1 } }
+        : { ...base, protocol: 'modbus-rtu-over-tcp', host: bus.server.host, port: bus.server.port, params });
     }
     for (const f of scenario.faults ?? []) {
       const inj = faults.get(f.device);

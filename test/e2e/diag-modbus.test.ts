@@ -87,7 +87,7 @@ describe('diag modbus raw', () => {
     const r = await runCli(['diag', 'modbus', 'raw', ...host('pdu-n'), '--fc', '4', '--addr', '1', '--count', '2']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^FC4 input 1\+2 from unit 1 at tcp:\/\/127\.0\.0\.1:\d+\n/);
-    expect(r.stdout).toContain('      1  0x0001   5000  0x1388    5000'); // 50.00 Hz × 100
+    expect(r.stdout).toContain('        1  0x0001   5000  0x1388    5000'); // 50.00 Hz × 100
     const j = await runCli(['diag', 'modbus', 'raw', ...serial(), '--unit', '2', '--fc', '4', '--addr', '0x00', '--count', '2', '--json']);
     const v = JSON.parse(j.stdout) as { values: number[] };
     const m = meterReadings(sim.sim.readings('pdu-x'), 3, mixedModbus.meters![1]!.outlets);

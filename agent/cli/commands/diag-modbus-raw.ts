@@ -16,13 +16,17 @@ function intFlag(flags: Flags, name: string, min: number, max: number): number {
   return n;
 }
 
+const hex = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+
+/** Header and one line per register (unsigned, hex, signed) or bit, in aligned columns. */
 function rows(table: Table, address: number, data: Uint8Array): string[] {
-  if (isBitTable(table)) return [...data].map((b, i) => `  ${String(address + i).padStart(5)}  0x${(address + i).toString(16).padStart(4, '0')}  ${b}`);
-  const out: string[] = [];
+  if (isBitTable(table)) {
+    return [`${'address'.padStart(9)}  ${'hex'.padStart(6)}  value`, ...[...data].map((b, i) => `${String(address + i).padStart(9)}  ${hex(address + i)}  ${b}`)];
+  }
+  const out = [`${'address'.padStart(9)}  ${'hex'.padStart(6)}  ${'value'.padStart(5)}  ${'hex'.padStart(6)}  ${'signed'.padStart(6)}`];
   for (let i = 0; i < data.length / 2; i++) {
     const v = ((data[i * 2] ?? 0) << 8) | (data[i * 2 + 1] ?? 0);
-    const a = address + i;
-    out.push(`  ${String(a).padStart(5)}  0x${a.toString(16).padStart(4, '0')}  ${String(v).padStart(5)}  0x${v.toString(16).padStart(4, '0')}  ${String(v > 0x7fff ? v - 0x10000 : v).padStart(6)}`);
+    out.push(`${String(address + i).padStart(9)}  ${hex(address + i)}  ${String(v).padStart(5)}  ${hex(v)}  ${String(v > 0x7fff ? v - 0x10000 : v).padStart(6)}`);
   }
   return out;
 }
@@ -66,8 +70,8 @@ export const diagModbusRawCommand: Command = {
       return EXIT_OK;
     }
     const s = style(io.out.isTTY);
-    const head = isBitTable(table) ? '  address   hex     value' : '  address   hex     value   hex     signed';
-    io.out.write(`${s.bold(`FC${String(fc)} ${table}`)} ${address}+${count} from unit ${unit} at ${lineLabel(spec)}\n${s.dim(head)}\n${rows(table, address, data).join('\n')}\n`);
+    const [head, ...lines] = rows(table, address, data);
+    io.out.write(`${s.bold(`FC${String(fc)} ${table}`)} ${address}+${count} from unit ${unit} at ${lineLabel(spec)}\n${s.dim(head ?? '')}\n${lines.join('\n')}\n`);
     return EXIT_OK;
   },
 };
