@@ -4,6 +4,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ModbusPowerDevice } from '../../agent/drivers/pdu/driver.js';
 import type { PollResult } from '../../agent/drivers/types.js';
+import { FakeClock } from '../../agent/runtime/clock.js';
 import type { FaultSpec } from '../../hw-sim/devices/faults.js';
 import { startSimulator, type RunningSim } from '../../hw-sim/run.js';
 import type { Scenario } from '../../hw-sim/scenarios/types.js';
@@ -173,5 +174,47 @@ describe('connections', () => {
     expect(c.get('sdm630/modbus.requests')).toBe(dev('sdm630').client.counters.requests);
     expect(c.get('sdm630/modbus.timeouts')).toBeGreaterThan(0);
     expect(c.get('sdm630/modbus.crc_errors')).toBeGreaterThan(0);
+  });
+});
+
+describe('workarounds on the wire', () => {
+  it('closeAfterPoll: every poll opens and closes its own connection', async () => {
+    const d = await modbusDevices(sim.endpoints.filter((e) => e.device === 'pdu'), { patch: (c) => ({ ...c, workarounds: { closeAfterPoll: true } }) });
+    try {
+      const server = sim.server('pdu');
+      const before = server.stats.connections;
+      for (let i = 0; i < 3; i++) expect((await d.devices.get('pdu')!.poll(new AbortController().signal)).failed).toBe(0);
+      expect(server.stats.connections - before).toBe(3);
+      expect(d.devices.get('pdu')!.client.line.counters).toMatchObject({ connects: 3, reconnects: 0 });
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('pauseBetweenRequestsMs: the next request waits for the pause (on the injected clock)', async () => {
+    const clock = new FakeClock();
+    // The TCP PDU (two reads per poll): a second opener of the bus pty would steal the other's bytes.
+    const d = await modbusDevices(sim.endpoints.filter((e) => e.device === 'pdu'), { clock, patch: (c) => ({ ...c, workarounds: { pauseBetweenRequestsMs: 100 } }) });
+    try {
+      const dev = d.devices.get('pdu')!;
+      expect(dev.plan).toHaveLength(2);
+      const sent = (): number => dev.client.counters.responses;
+      const polled = dev.poll(new AbortController().signal);
+      await until(async () => {
+        await clock.advance(0);
+        return sent() === 1;
+      }, { what: 'first reply' });
+      await clock.advance(99);
+      expect(sent()).toBe(1);
+      await clock.advance(1);
+      await until(async () => {
+        await clock.advance(0);
+        return sent() === 2;
+      }, { what: 'second reply' });
+      await clock.advance(100);
+      expect((await polled).failed).toBe(0);
+    } finally {
+      await d.close();
+    }
   });
 });

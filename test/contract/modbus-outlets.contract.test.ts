@@ -129,16 +129,15 @@ describe('inrush guard', () => {
       for (const o of [1, 2, 3]) sim.sim.setRelay('gude', o, false);
       const on = acts.slice(0, 3).map((a) => a.apply({ type: 'outlet_on' }, signal()));
       const relays = (): boolean[] => [1, 2, 3].map((o) => sim.sim.relay('gude', o) ?? false);
-      await until(async () => {
+      /** Lets the real socket I/O run (the fake clock does not move) until outlet n is on. */
+      const settled = (n: number) => until(async () => {
         await clock.advance(0);
-        return relays()[0];
-      }, { what: 'outlet 1 on' });
+        return relays()[n - 1];
+      }, { what: `outlet ${n} on` });
+      await settled(1);
       expect(relays()).toEqual([true, false, false]);
       await clock.advance(100);
-      await until(async () => {
-        await clock.advance(0);
-        return relays()[1];
-      }, { what: 'outlet 2 on' });
+      await settled(2);
       expect(relays()).toEqual([true, true, false]);
       await clock.advance(100);
       const results = await Promise.all(on);

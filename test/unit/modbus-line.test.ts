@@ -254,8 +254,8 @@ describe('ModbusLine', () => {
     expect(line.counters).toMatchObject({ crcErrors: 1, timeouts: 0 });
   });
 
-  it('closeWhenIdle closes once the exchange in flight is done', async () => {
-    const { line, peer, opts, clock } = setup();
+  it('closeWhenIdle closes once the exchange in flight is done; the next request connects at once, not as a reconnect', async () => {
+    const { line, peer, opts, clock, opens } = setup({ reconnectDelayMs: 60_000 });
     const r = line.request(read(0), opts);
     await clock.advance(0);
     line.closeWhenIdle();
@@ -265,5 +265,11 @@ describe('ModbusLine', () => {
     await settle();
     expect(peer().closed).toBe(true);
     expect(line.connected).toBe(false);
+    const next = line.request(read(1), opts);
+    await clock.advance(0);
+    expect(opens()).toBe(2);
+    peer().send(encodeMbap(peer().tid(0), 1, reply(read(1), regs(2))));
+    await next;
+    expect(line.counters).toMatchObject({ connects: 2, reconnects: 0 });
   });
 });

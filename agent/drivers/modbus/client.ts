@@ -3,7 +3,8 @@
 
 import type { ModbusRequest, ReadFc } from '../../../protocols/modbus/pdu.js';
 import { ModbusError } from './errors.js';
-import { zeroCounters, type ModbusCounters, type ModbusLine } from './line.js';
+import { zeroCounters, type ModbusCounters } from './counters.js';
+import type { ModbusLine } from './line.js';
 import type { Priority } from './queue.js';
 
 export type Table = 'holding' | 'input' | 'coil' | 'discrete';

@@ -22,30 +22,8 @@ import type { Logger } from '../../runtime/log.js';
 import type { ByteStream } from '../transport/stream.js';
 import { ModbusError } from './errors.js';
 import { RtuFramer, TcpFramer, type Exchange, type Framer, type TidMode } from './framer.js';
+import { zeroCounters, type LineCounters, type ModbusCounters } from './counters.js';
 import { PriorityQueue, type Priority } from './queue.js';
-
-export interface ModbusCounters {
-  requests: number;
-  responses: number;
-  timeouts: number;
-  exceptions: number;
-  crcErrors: number;
-  badResponses: number;
-  commErrors: number;
-  busyRetries: number;
-}
-
-export interface LineCounters extends ModbusCounters {
-  connects: number;
-  reconnects: number;
-  connectFailures: number;
-  junkBytes: number;
-  staleReplies: number;
-}
-
-export function zeroCounters(): ModbusCounters {
-  return { requests: 0, responses: 0, timeouts: 0, exceptions: 0, crcErrors: 0, badResponses: 0, commErrors: 0, busyRetries: 0 };
-}
 
 export interface LineOptions {
   /** Identity for sharing and logs, e.g. "tcp://10.0.0.5:502", "rtu:///dev/ttyUSB0". */
@@ -324,6 +302,9 @@ export class ModbusLine {
     const s = this.stream;
     this.stream = undefined;
     s?.close();
+    // A planned close is not a failure: the next poll connects at once, and that is no reconnect.
+    this.nextConnectAt = Number.NEGATIVE_INFINITY;
+    this.everConnected = false;
   }
 
   private failQueued(err: ModbusError): void {
