@@ -20,8 +20,6 @@ export type FaultKind =
   /** The connection is closed instead of replying (a gateway dropping its socket). */
   | 'drop';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['timeout', 'exception', 'garbage', 'crc', 'split', 'slow', 'reboot', 'drop'];
-
 export interface FaultSpec {
   readonly kind: FaultKind;
   /** timeout: the device carries the request out, only the reply is lost. */

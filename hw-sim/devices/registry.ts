@@ -1,5 +1,7 @@
-// Simulated device models by name. A scenario's PDUs and any load with a `device` are started
-// through here. Adding a model: a file in hw-sim/devices/ and one entry below.
+// Simulated device models by name. Loads with a `device` (miners, GPU hosts) are started through
+// DEVICE_MODELS; a scenario's Modbus PDUs and meters through MODBUS_MODELS (below), over TCP or on
+// a simulated RS-485 bus (devices/modbus-devices.ts). Adding a model: a file in hw-sim/devices/
+// and one entry below.
 
 import type { Simulation } from '../simulation.js';
 import { FaultInjector } from './faults.js';
@@ -41,6 +43,7 @@ export interface DeviceStart {
 
 export type DeviceModel = (s: DeviceStart) => Promise<StartedDevice>;
 
+/** The reference PDU on its own TCP port (kept for callers of DEVICE_MODELS; scenarios use MODBUS_MODELS). */
 const simPdu: DeviceModel = async ({ sim, host, port, id, params }) => {
   const pdu = sim.scenario.pdus.find((p) => p.id === id);
   if (!pdu) throw new Error(`no PDU ${id} in scenario ${sim.scenario.name}`);

@@ -3,17 +3,6 @@
 // mirror of both. Framing (MBAP for TCP, address + CRC for RTU) lives in tcp-frame.ts and
 // rtu-frame.ts. Limits are the spec's (shared/reference/modbus.md §1).
 
-export const FC = {
-  readCoils: 1,
-  readDiscreteInputs: 2,
-  readHoldingRegisters: 3,
-  readInputRegisters: 4,
-  writeSingleCoil: 5,
-  writeSingleRegister: 6,
-  writeMultipleCoils: 15,
-  writeMultipleRegisters: 16,
-} as const;
-
 export type ReadFc = 1 | 2 | 3 | 4;
 
 export type ModbusRequest =

@@ -97,7 +97,6 @@ export const profileShape = s.object({
 });
 
 export type Profile = Infer<typeof profileShape>;
-export type ProfilePoint = Infer<typeof pointShape>;
 export type Workarounds = Infer<typeof workaroundsShape>;
 
 /** Wire address of a documented address, or the reason it cannot be one. */
