@@ -177,6 +177,21 @@ describe('connections', () => {
   });
 });
 
+describe('pipelining', () => {
+  it('maxInFlight 4 on Modbus/TCP: requests overlap on one connection, every reply lands on its request', async () => {
+    const d = await modbusDevices(sim.endpoints.filter((e) => e.device === 'pdu'), { patch: (c) => ({ ...c, outlets: 6, transport: { ...(c['transport'] as object), maxInFlight: 4 } }) });
+    try {
+      const [piped, plain] = await Promise.all([d.devices.get('pdu')!.poll(new AbortController().signal), allOk('pdu')]);
+      expect(piped.failed).toBe(0);
+      const values = (r: PollResult) => r.samples.filter((s) => !s.key.includes('/modbus.')).map((s) => s.reading.value);
+      expect(values(piped)).toEqual(values(plain));
+      expect(d.devices.get('pdu')!.client.line.counters.staleReplies).toBe(0);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 describe('workarounds on the wire', () => {
   it('closeAfterPoll: every poll opens and closes its own connection', async () => {
     const d = await modbusDevices(sim.endpoints.filter((e) => e.device === 'pdu'), { patch: (c) => ({ ...c, workarounds: { closeAfterPoll: true } }) });

@@ -129,6 +129,9 @@ describe('config: transports, profiles and shared lines', () => {
     expect(await issuesOf([rtu('m', { stopBits: 2 })])).toEqual(['devices[0].transport: parity even with 2 stop bits makes a 12-bit character; RTU characters are 11 bits (use 1 stop bit with parity)']);
     expect(await issuesOf([rtu('m', { interFrameGapMs: 1 })])).toEqual(['devices[0].transport: interFrameGapMs 1 is below the 3.5-character silence at 9600 baud (4.01 ms)']);
     expect(await issuesOf([rtu('m', { parity: undefined })])).toEqual(['devices[0].transport.parity: is required (one of none, even, odd)']);
+    expect(await issuesOf([{ ...rtu('m'), transport: { type: 'tcp', host: 'gw', tid: 'ignore', maxInFlight: 2 } }]))
+      .toEqual(['devices[0].transport: tid ignore matches replies by order, so only one request may be in flight (maxInFlight 2)']);
+    expect(await issuesOf([rtu('m', {}, { unit: 0 })])).toEqual(['devices[0].unit: an RTU slave address is 1–247 (0 is broadcast: nobody answers; got 0)']);
   });
 
   it('reject what the profile says the device cannot do', async () => {

@@ -24,7 +24,8 @@ const modbusTcpShape = s.object({
   maxInFlight: s.int({ min: 1, max: 16 }).default(1),
   /** Reply matching: strict TIDs, also accept TID 0, or ignore TIDs (one in flight). */
   tid: tidShape.default('strict'),
-});
+}).refine((t) => (t.tid === 'ignore' && t.maxInFlight > 1
+  ? `tid ignore matches replies by order, so only one request may be in flight (maxInFlight ${t.maxInFlight})` : undefined));
 
 /** RTU over RS-485. The serial format is per device: meters of one model ship with different defaults. */
 const rtuShape = s.object({

@@ -61,6 +61,10 @@ function deviceChecks(d: ModbusDeviceConfig, p: Profile, path: string): Issue[] 
     allowed('stopBits', t.stopBits);
     allowed('baud', t.baud);
   }
+  const unit = d.unit ?? p.defaultUnit;
+  if (t.type !== 'tcp' && (unit < 1 || unit > 247)) {
+    issues.push({ path: `${path}.unit`, reason: `an RTU slave address is 1–247 (0 is broadcast: nobody answers; got ${unit})` });
+  }
   if (p.outlets.count === undefined && p.outlets.max > 0 && d.outlets === undefined) {
     issues.push({ path: `${path}.outlets`, reason: `is required with profile ${p.name} (its outlet count depends on the model)` });
   }
