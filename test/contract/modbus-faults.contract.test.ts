@@ -34,7 +34,7 @@ let t: TestDevices;
 beforeAll(async () => {
   sim = await startSimulator(scenario, { basePort: 0, manual: true });
   sim.sim.advance(10);
-  t = await modbusDevices(sim.endpoints, { patch: (d) => ({ ...d, timeoutMs: 150, reconnectDelayMs: 50 }) });
+  t = await modbusDevices(sim.endpoints, { patch: (d) => ({ ...d, timeoutMs: 250, reconnectDelayMs: 50 }) });
 });
 afterAll(async () => {
   await t?.close();
@@ -105,10 +105,10 @@ describe.each([
 
   it('a reply slower than the timeout: timeout now, the late reply is dropped, the next poll reads the right values', async () => {
     await allOk(id);
-    inject(id, { kind: 'slow', delayMs: 250, count: 1 });
+    inject(id, { kind: 'slow', delayMs: 400, count: 1 });
     const r = await poll(id);
     expect(qualities(r)[0]).toBe('timeout');
-    await new Promise((res) => setTimeout(res, 200)); // the late reply arrives meanwhile
+    await new Promise((res) => setTimeout(res, 300)); // the late reply arrives meanwhile
     const again = await allOk(id);
     const truth = await allOk(id);
     const values = (p: PollResult) => p.samples.filter((s) => !s.key.includes('/modbus.')).map((s) => s.reading.value);

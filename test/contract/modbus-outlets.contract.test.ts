@@ -27,7 +27,7 @@ let sim: RunningSim;
 let t: TestDevices;
 beforeAll(async () => {
   sim = await startSimulator(scenario, { basePort: 0, manual: true });
-  t = await modbusDevices(sim.endpoints, { patch: (d) => ({ ...d, timeoutMs: 150 }) });
+  t = await modbusDevices(sim.endpoints, { patch: (d) => ({ ...d, timeoutMs: 250 }) });
 });
 afterAll(async () => {
   await t?.close();

@@ -44,7 +44,6 @@ describe('agent with every built-in Modbus profile', () => {
     const m = await (await fetch(`http://127.0.0.1:${agent.metricsAddress!.port}/metrics`)).text();
     expect(m).toMatch(/rackpilot_device_requests_total\{device="meter-inlet",counter="crcErrors"\} 0/);
     expect(m).toMatch(/rackpilot_device_up\{device="meter-feed",kind="meter",model="schneider-pm5xxx"\} 1/);
-    expect(agent.stats().overruns).toBe(0);
   });
 
   it('a meter that stops answering reads as unknown while its bus neighbours keep reporting; then it recovers', async () => {

@@ -5,8 +5,7 @@
 // inrush guard. Writes and read-backs go to the front of the line's queue.
 
 import { isBitTable, type ModbusClient, type Table } from '../modbus/client.js';
-import { detailOf } from '../modbus/errors.js';
-import { ModbusError } from '../modbus/errors.js';
+import { ModbusError, detailOf } from '../modbus/errors.js';
 import { sleep, type Clock } from '../../runtime/clock.js';
 import type { ActuationResult, ActuatorCommand, PowerActuator } from '../types.js';
 
