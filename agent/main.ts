@@ -16,6 +16,8 @@ import { keyOf, type SeriesSpec } from './core/series.js';
 import type { DriverDeps } from './drivers/family.js';
 import { familyOf } from './drivers/families.js';
 import { realHostSystem } from './drivers/host/system.js';
+import { ModbusLines } from './drivers/modbus/lines.js';
+import { openSerialPort } from './drivers/transport/serial.js';
 import type { DeviceDriver, PollResult } from './drivers/types.js';
 import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
 import { systemClock, type Clock } from './runtime/clock.js';
@@ -244,11 +246,20 @@ export function realExec(clock: Clock = systemClock, stats?: ExecStats): Exec {
   return createExec(spawn, clock, stats);
 }
 
+/**
+ * The real I/O drivers get: TCP sockets, serial ports (loaded on first use), the shared Modbus
+ * lines, child processes and the controller's own OS.
+ */
+export function createDriverDeps(clock: Clock, log: Logger): DriverDeps {
+  const io = { clock, log, dial: (host: string, port: number) => createConnection({ host, port }), openSerial: openSerialPort };
+  return { ...io, modbusLines: new ModbusLines(io), exec: realExec(clock), host: realHostSystem() };
+}
+
 /** Builds and starts an agent from a loaded config. */
 export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}): Promise<Agent> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: loaded.config.log.level });
-  const deps: DriverDeps = { clock, log, dial: (host, port) => createConnection({ host, port }), exec: realExec(clock), host: realHostSystem() };
+  const deps = createDriverDeps(clock, log);
   const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
   const agent = new Agent(loaded.config, drivers, clock, log, opts);
   await agent.start();

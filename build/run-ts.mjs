@@ -25,8 +25,12 @@ await build({
   target: 'node20',
   format: 'esm',
   // Packages are bundled as in the shipped CLI (native ESM would see jsmodbus's CommonJS exports
-  // differently); require() of Node built-ins from bundled CommonJS needs a real require.
-  banner: { js: "import { createRequire as __rpCreateRequire } from 'node:module'; const require = __rpCreateRequire(import.meta.url);" },
+  // differently); require() of Node built-ins from bundled CommonJS needs a real require, and the
+  // node-gyp-build shim finds serialport's add-on through __dirname.
+  banner: {
+    js: "import { createRequire as __rpCreateRequire } from 'node:module'; import { dirname as __rpDirname } from 'node:path'; import { fileURLToPath as __rpPath } from 'node:url';"
+      + ' const require = __rpCreateRequire(import.meta.url); const __filename = __rpPath(import.meta.url); const __dirname = __rpDirname(__filename);',
+  },
   alias: {
     'node-gyp-build': join(root, 'build/shims/node-gyp-build.cjs'),
     bufferutil: join(root, 'build/shims/missing.cjs'),

@@ -26,16 +26,33 @@ export function findFakeNvidiaSmi(): string {
   return candidates.find((c): c is string => c !== undefined && c !== '' && existsSync(c)) ?? 'nvidia-smi';
 }
 
+/** The `transport` of a simulated Modbus device, by how hw-sim serves it. */
+function modbusTransport(e: SimEndpoint): Record<string, unknown> {
+  const p = e.params;
+  switch (e.protocol) {
+    case 'modbus-rtu':
+      return { type: 'rtu', path: p['path'], baud: p['baud'], parity: p['parity'], dataBits: p['dataBits'], stopBits: p['stopBits'] };
+    case 'modbus-rtu-over-tcp':
+      return { type: 'rtu-over-tcp', host: e.host, port: e.port };
+    default:
+      return { type: 'tcp', host: e.host, port: e.port };
+  }
+}
+
+const modbusDevice: DeviceConfigFor = (e) => ({
+  id: e.device,
+  type: 'modbus',
+  profile: e.model,
+  transport: modbusTransport(e),
+  unit: e.params['unit'],
+  ...(typeof e.params['outlets'] === 'number' ? { outlets: e.params['outlets'] } : {}),
+  ...(e.params['switched'] === true ? { outletSwitching: true } : {}),
+  ...(typeof e.params['breakerA'] === 'number' ? { circuits: { breakerA: e.params['breakerA'] } } : {}),
+});
+
 const DEVICE_CONFIG: Readonly<Record<string, DeviceConfigFor>> = {
-  pdu: (e) => ({
-    id: e.device,
-    type: 'modbus',
-    profile: e.model,
-    transport: { type: 'tcp', host: e.host, port: e.port },
-    unit: e.params['unit'],
-    outlets: e.params['outlets'],
-    ...(typeof e.params['breakerA'] === 'number' ? { circuits: { breakerA: e.params['breakerA'] } } : {}),
-  }),
+  pdu: modbusDevice,
+  meter: modbusDevice,
   // The fake nvidia-smi finds its simulated host through RACKPILOT_SIM_NVSMI, set by the prefix
   // exactly as a real site would put `ssh gpu01` there.
   'gpu-host': (e, o) => ({

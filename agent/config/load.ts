@@ -3,8 +3,9 @@
 
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import type { DeviceFamily } from '../drivers/family.js';
 import { familyOf } from '../drivers/families.js';
-import { configShape, type Config } from './schema.js';
+import { configShape, type Config, type DeviceConfig } from './schema.js';
 import { ConfigError, type Issue } from './shape.js';
 import { parseYaml } from './yaml.js';
 
@@ -22,11 +23,19 @@ export async function resolveConfig(raw: unknown, source: string, baseDir: strin
   const config = configShape.parse(raw, source);
   const resolved = new Map<string, unknown>();
   const issues: Issue[] = [];
+  const byFamily = new Map<DeviceFamily<DeviceConfig, unknown>, { config: DeviceConfig; path: string; resolved: unknown }[]>();
   for (const [i, d] of config.devices.entries()) {
-    const r = await familyOf(d).resolve(d, { baseDir, path: `devices[${i}]` });
-    if (r.ok) resolved.set(d.id, r.value);
-    else issues.push(...r.issues);
+    const family = familyOf(d);
+    const path = `devices[${i}]`;
+    const r = await family.resolve(d, { baseDir, path });
+    if (!r.ok) {
+      issues.push(...r.issues);
+      continue;
+    }
+    resolved.set(d.id, r.value);
+    byFamily.set(family, [...(byFamily.get(family) ?? []), { config: d, path, resolved: r.value }]);
   }
+  if (!issues.length) for (const [family, devices] of byFamily) issues.push(...(family.crossCheck?.(devices) ?? []));
   if (issues.length) throw new ConfigError(issues, source);
   return { config, resolved, source };
 }

@@ -6,7 +6,9 @@ import type { Clock } from '../runtime/clock.js';
 import type { Exec } from '../runtime/exec.js';
 import type { Logger } from '../runtime/log.js';
 import type { HostSystem } from './host/system.js';
-import type { TcpDialer } from './modbus/tcp-link.js';
+import type { ModbusLines } from './modbus/lines.js';
+import type { SerialOpener } from './transport/serial.js';
+import type { TcpDialer } from './transport/tcp.js';
 import type { DeviceDriver } from './types.js';
 
 /** Real I/O, built only in agent/main.ts (and replaced in tests). */
@@ -18,6 +20,10 @@ export interface DriverDeps {
   readonly exec?: Exec;
   /** The controller's own OS (files under /proc and /sys, os, systeminformation); host needs it. */
   readonly host?: HostSystem;
+  /** Opens serial ports (agent/drivers/transport/serial.ts); absent where no serial device is configured. */
+  readonly openSerial?: SerialOpener;
+  /** Modbus lines shared by the devices at the same place (one per agent; built in main.ts). */
+  readonly modbusLines?: ModbusLines;
 }
 
 export interface ResolveContext {
@@ -32,5 +38,7 @@ export type Resolution<R> = { readonly ok: true; readonly value: R } | { readonl
 export interface DeviceFamily<C, R> {
   /** Checks beyond the shape and loads what the config refers to. Never throws for bad config. */
   resolve(cfg: C, ctx: ResolveContext): Promise<Resolution<R>>;
+  /** Checks across this family's resolved devices (e.g. devices sharing one bus must agree). */
+  crossCheck?(devices: readonly { readonly config: C; readonly path: string; readonly resolved: R }[]): readonly Issue[];
   create(cfg: C, resolved: R, deps: DriverDeps): DeviceDriver;
 }

@@ -22,6 +22,20 @@ export const systemClock: Clock = {
   },
 };
 
+/** Resolves after `ms` on `clock`, or as soon as `signal` aborts (never rejects). */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      t.cancel();
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = clock.setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 /** A clock that moves only when told to. Timers fire in time order during advance(). */
 export class FakeClock implements Clock {
   private t: number;

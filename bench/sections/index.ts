@@ -3,6 +3,7 @@ import type { Section } from '../harness.js';
 import { agentSection } from './agent.js';
 import { codec } from './codec.js';
 import { gpuSection } from './gpu.js';
+import { modbusSection } from './modbus.js';
 import { wire } from './wire.js';
 
-export const SECTIONS: readonly Section[] = [codec, wire, agentSection(), gpuSection()];
+export const SECTIONS: readonly Section[] = [codec, wire, agentSection(), modbusSection, gpuSection()];

@@ -1,8 +1,13 @@
-// Simulated device models by name. A scenario's PDUs and any load with a `device` are started
-// through here. Adding a model: a file in hw-sim/devices/ and one entry below.
+// Simulated device models by name. Loads with a `device` (miners, GPU hosts) are started through
+// DEVICE_MODELS; a scenario's Modbus PDUs and meters through MODBUS_MODELS (below), over TCP or on
+// a simulated RS-485 bus (devices/modbus-devices.ts). Adding a model: a file in hw-sim/devices/
+// and one entry below.
 
 import type { Simulation } from '../simulation.js';
-import { serveModbusTcp } from './modbus-tcp-server.js';
+import type { MapContext } from './maps/context.js';
+import { em24Slave, pm5xxxSlave, sdm120Slave, sdm630Slave } from './maps/meters.js';
+import { gudeSlave, netioSlave, xerusSlave } from './maps/pdus.js';
+import type { ModbusSlave } from './modbus-slave.js';
 import { SimGpuHost } from './sim-gpu-host.js';
 import { simPduSlave } from './sim-pdu.js';
 
@@ -39,17 +44,6 @@ export interface DeviceStart {
 
 export type DeviceModel = (s: DeviceStart) => Promise<StartedDevice>;
 
-const simPdu: DeviceModel = async ({ sim, host, port, id, params }) => {
-  const pdu = sim.scenario.pdus.find((p) => p.id === id);
-  if (!pdu) throw new Error(`no PDU ${id} in scenario ${sim.scenario.name}`);
-  const unit = typeof params['unit'] === 'number' ? params['unit'] : 1;
-  const ep = await serveModbusTcp(simPduSlave(sim, id, [unit]), host, port);
-  return {
-    endpoint: { device: id, kind: 'pdu', model: 'rackpilot-sim-pdu', protocol: 'modbus-tcp', host: ep.host, port: ep.port, params: { unit, outlets: pdu.outlets, breakerA: pdu.breakerA } },
-    close: () => ep.close(),
-  };
-};
-
 /** A GPU server load reached through the fake nvidia-smi (params: gpus, gpu, driver, baseW). */
 const simGpuHost: DeviceModel = async ({ sim, host, port, id, params }) => {
   const num = (k: string, d: number): number => (typeof params[k] === 'number' ? params[k] : d);
@@ -66,4 +60,29 @@ const simGpuHost: DeviceModel = async ({ sim, host, port, id, params }) => {
   };
 };
 
-export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([['rackpilot-sim-pdu', simPdu], ['rackpilot-sim-gpu-host', simGpuHost]]);
+export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([['rackpilot-sim-gpu-host', simGpuHost]]);
+
+/**
+ * Simulated Modbus PDUs and meters by model (= the agent's built-in profile of the same name).
+ * Scenario PDUs and meters are served through these, over TCP or on an RTU bus
+ * (devices/modbus-devices.ts). Adding one: a map in devices/maps/ and an entry here.
+ */
+export interface ModbusModel {
+  readonly kind: 'pdu' | 'meter';
+  /** Answers every unit id (GUDE: "Unit-ID is ignored"). */
+  readonly anyUnit?: boolean;
+  /** Has outlet relays the agent may switch. */
+  readonly switched: boolean;
+  slave(ctx: MapContext): ModbusSlave;
+}
+
+export const MODBUS_MODELS: ReadonlyMap<string, ModbusModel> = new Map<string, ModbusModel>([
+  ['rackpilot-sim-pdu', { kind: 'pdu', switched: true, slave: (c) => simPduSlave(c.sim, c.pdu, c.units) }],
+  ['xerus-pdu', { kind: 'pdu', switched: true, slave: xerusSlave }],
+  ['netio-powerpdu', { kind: 'pdu', switched: true, slave: netioSlave }],
+  ['gude-expert-pdu', { kind: 'pdu', switched: true, anyUnit: true, slave: gudeSlave }],
+  ['eastron-sdm630', { kind: 'meter', switched: false, slave: sdm630Slave }],
+  ['eastron-sdm120', { kind: 'meter', switched: false, slave: sdm120Slave }],
+  ['schneider-pm5xxx', { kind: 'meter', switched: false, slave: pm5xxxSlave }],
+  ['carlo-gavazzi-em24', { kind: 'meter', switched: false, slave: em24Slave }],
+]);

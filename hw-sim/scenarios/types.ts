@@ -1,13 +1,47 @@
 // A scenario: the rack's PDUs, the loads plugged into them, and a timeline of workload changes.
 // Scenario files are data (hw-sim/scenarios/*.ts), listed in index.ts.
 
+import type { FaultSpec } from '../devices/faults.js';
 import type { LoadSpec, PduSpec } from '../physics/types.js';
 
+/** How a simulated Modbus device is reached: its own TCP port, or a unit on a serial bus. */
+export type ScenarioLink = { readonly type: 'tcp' } | { readonly type: 'rtu'; readonly bus: string };
+
 export interface ScenarioPdu extends PduSpec {
-  /** Register map the simulated device serves ("rackpilot-sim-pdu"). */
+  /** Register map the simulated device serves ("rackpilot-sim-pdu", "xerus-pdu"…). */
   readonly model: string;
   /** Modbus unit id the device answers. */
   readonly unit: number;
+  /** Default: its own Modbus/TCP port. */
+  readonly link?: ScenarioLink;
+}
+
+/** A power meter on a PDU's inlet (no outlets) or on some of its outlets. */
+export interface ScenarioMeter {
+  readonly id: string;
+  /** Register map ("eastron-sdm630", "schneider-pm5xxx"…), hw-sim/devices/registry.ts. */
+  readonly model: string;
+  readonly unit: number;
+  readonly pdu: string;
+  readonly outlets?: readonly number[];
+  readonly link?: ScenarioLink;
+}
+
+/**
+ * A simulated RS-485 bus: RTU devices share it, one request at a time. It is reached through a
+ * pty (socat; the agent opens it as a serial port) or as an RTU-over-TCP gateway on a port.
+ */
+export interface ScenarioBus {
+  readonly id: string;
+  readonly baud: number;
+  readonly parity: 'none' | 'even' | 'odd';
+  readonly dataBits?: number;
+  readonly stopBits?: number;
+  readonly expose: 'pty' | 'gateway';
+  /** Emulate line timing at the baud rate (default true). */
+  readonly emulateTiming?: boolean;
+  /** Device turnaround, ms (default 0). */
+  readonly turnaroundMs?: number;
 }
 
 export type ScenarioLoad = Pick<LoadSpec, 'id' | 'family' | 'pdu' | 'outlet'> & Partial<LoadSpec> & {
@@ -34,6 +68,10 @@ export interface Scenario {
   readonly pdus: readonly ScenarioPdu[];
   readonly loads: readonly ScenarioLoad[];
   readonly timeline: readonly TimelineEvent[];
+  readonly meters?: readonly ScenarioMeter[];
+  readonly buses?: readonly ScenarioBus[];
+  /** Faults active from the start, by device id (hw-sim/devices/faults.ts). */
+  readonly faults?: readonly { readonly device: string; readonly fault: FaultSpec }[];
 }
 
 export function matches(selector: string, id: string): boolean {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, resolveConfig } from '../../agent/config/load.js';
 import { ConfigError } from '../../agent/config/shape.js';
+import type { ResolvedModbus } from '../../agent/drivers/pdu/family.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -36,7 +37,7 @@ describe('config', () => {
     expect(config.agent.id).toBe('rack-a01-agent');
     expect(config.hub?.url).toBe('ws://127.0.0.1:8700/agent');
     expect(config.devices[0]).toMatchObject({ id: 'pdu-a', type: 'modbus', unit: 1, outlets: 24, transport: { type: 'tcp', host: '127.0.0.1', port: 5020 } });
-    expect((resolved.get('pdu-a') as { name: string }).name).toBe('rackpilot-sim-pdu');
+    expect((resolved.get('pdu-a') as ResolvedModbus).profile.name).toBe('rackpilot-sim-pdu');
     expect(config.metrics.listen).toEqual({ host: '127.0.0.1', port: 9464 });
   });
 
@@ -44,9 +45,10 @@ describe('config', () => {
     expect(await issuesOf(base)).toEqual([]);
     const dir = await mkdtemp(join(tmpdir(), 'rp-cfg-'));
     await writeFile(join(dir, 'r.yaml'), base);
-    const { config } = await loadConfig(join(dir, 'r.yaml'));
+    const { config, resolved } = await loadConfig(join(dir, 'r.yaml'));
     expect(config.poll).toEqual({ intervalMs: 1000, staleAfterMs: 3000 });
-    expect(config.devices[0]).toMatchObject({ unit: 1, timeoutMs: 500, transport: { port: 502 } });
+    expect(config.devices[0]).toMatchObject({ timeoutMs: 500, busyRetries: 1, outletSwitching: false, inrushSpacingMs: 100, transport: { port: 502, maxInFlight: 1, tid: 'strict' } });
+    expect((resolved.get('pdu-a') as ResolvedModbus).unit).toBe(1); // the profile's default unit
     expect(config.hub).toBeUndefined();
     expect(config.metrics).toEqual({ enabled: true, listen: { host: '127.0.0.1', port: 9464 } });
   });
@@ -59,7 +61,7 @@ describe('config', () => {
   it('rejects bad values with the path and a one-line reason', async () => {
     expect(await issuesOf(base.replace('host: 127.0.0.1', 'host: 127.0.0.1, port: 70000'))).toEqual(['devices[0].transport.port: must be ≤ 65535 (got 70000)']);
     expect(await issuesOf(base + 'poll: { intervalMs: fast }\n')).toEqual(['poll.intervalMs: must be an integer 100–3600000 ms (got "fast")']);
-    expect(await issuesOf(base.replace('type: tcp', 'type: udp'))).toEqual(['devices[0].transport.type: must be one of tcp (got "udp")']);
+    expect(await issuesOf(base.replace('type: tcp', 'type: udp'))).toEqual(['devices[0].transport.type: must be one of tcp, rtu, rtu-over-tcp (got "udp")']);
     expect(await issuesOf(base + 'hub: { url: http://x }\n')).toEqual(['hub.url: must be a ws:// or wss:// URL (got "http://x")']);
     expect(await issuesOf(base.replace('id: a1', 'id: "bad id"'))).toEqual(['agent.id: must be an id of letters, digits, "_", "." and "-" (up to 64) (got "bad id")']);
   });

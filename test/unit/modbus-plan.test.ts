@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { planReads, type PlanPoint } from '../../agent/drivers/modbus/plan.js';
-import { expandProfile, planPoints } from '../../agent/drivers/pdu/profile.js';
+import { expandProfile, planPoints } from '../../agent/drivers/pdu/expand.js';
 import { BUILTIN_PROFILES } from '../../agent/drivers/pdu/profiles/index.js';
 
 const pt = (id: number, address: number, count = 2, table: PlanPoint['table'] = 'holding'): PlanPoint => ({ id, table, address, count });

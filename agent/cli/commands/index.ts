@@ -5,7 +5,14 @@ import { agentCommand } from './agent.js';
 import { configCheckCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { diagGpuCommand } from './diag-gpu.js';
+import { diagModbusRawCommand } from './diag-modbus-raw.js';
+import { diagModbusReadCommand } from './diag-modbus-read.js';
+import { diagModbusScanCommand } from './diag-modbus-scan.js';
 import { hubCommand } from './hub.js';
 import { simCommand } from './sim.js';
 
-export const COMMANDS: readonly Command[] = [agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand, diagGpuCommand];
+export const COMMANDS: readonly Command[] = [
+  agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand,
+  diagModbusReadCommand, diagModbusRawCommand, diagModbusScanCommand,
+  diagGpuCommand,
+];

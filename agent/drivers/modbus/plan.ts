@@ -8,7 +8,7 @@
 // following point whose end still fits and whose hole from the previous point is allowed. So the
 // plan uses the minimum number of requests the limits allow.
 
-import type { Table } from './tcp-link.js';
+import { isBitTable, type Table } from './client.js';
 
 export interface PlanPoint {
   readonly id: number;
@@ -26,6 +26,8 @@ export interface PlanLimits {
   readonly maxGap: number;
   /** One request per point (devices that return zeros on multi-register reads). */
   readonly onePerPoint?: boolean;
+  /** Coil reads start at address 0 (gateways that return wrong bits otherwise; Telegraf #12408). */
+  readonly coilsFromZero?: boolean;
 }
 
 export interface PlannedRead {
@@ -38,15 +40,15 @@ export interface PlannedRead {
 
 export const TABLE_ORDER: readonly Table[] = ['coil', 'discrete', 'holding', 'input'];
 
-export function isBitTable(t: Table): boolean {
-  return t === 'coil' || t === 'discrete';
-}
-
 export function planReads(points: readonly PlanPoint[], limits: PlanLimits): PlannedRead[] {
   const reads: PlannedRead[] = [];
   for (const table of TABLE_ORDER) {
     const max = isBitTable(table) ? limits.maxBits : limits.maxRegisters;
     const pts = points.filter((p) => p.table === table).sort((a, b) => a.address - b.address || b.count - a.count);
+    if (table === 'coil' && limits.coilsFromZero && pts.length) {
+      reads.push(fromZero(pts, max));
+      continue;
+    }
     let i = 0;
     while (i < pts.length) {
       const first = pts[i] as PlanPoint;
@@ -67,4 +69,11 @@ export function planReads(points: readonly PlanPoint[], limits: PlanLimits): Pla
     }
   }
   return reads;
+}
+
+/** One coil read from address 0 covering every point (the coils-from-zero quirk). */
+function fromZero(pts: readonly PlanPoint[], max: number): PlannedRead {
+  const end = Math.max(...pts.map((p) => p.address + p.count));
+  if (end > max) throw new RangeError(`coils must end by ${max} to be read from address 0 in one request (a point ends at ${end})`);
+  return { table: 'coil', address: 0, count: end, points: pts.map((p) => ({ id: p.id, offset: p.address })) };
 }

@@ -1,105 +1,107 @@
 // Generic Modbus power device (PDU or meter) driven by a profile. The read plan is computed once
-// at construction; a poll runs it in order on the device's link. A failed request marks only its
-// own points bad and the poll goes on; after a connection failure the remaining requests fail
-// fast (the link refuses until its reconnect delay passes) rather than waiting out timeouts.
+// at construction; a poll runs it (read.ts) through the device's client, whose line is shared
+// with every device on the same bus or gateway. A failed request marks only its own points bad,
+// with the quality its error maps to; a timeout skips the rest of the poll.
+//
+// Every poll also reports the device's communication counters as counter series (modbus.*), so
+// the hub sees timeouts, exceptions, CRC errors and reconnects next to the readings.
 
-import { decodeNumber } from '../../../protocols/modbus/values.js';
-import { bad, checked, type BadQuality, type Sample } from '../../core/reading.js';
+import { bad, checked, ok, type Sample } from '../../core/reading.js';
 import { seriesKey, type SeriesSpec } from '../../core/series.js';
 import type { Clock } from '../../runtime/clock.js';
-import { isBitTable, planReads, type PlannedRead } from '../modbus/plan.js';
-import { ModbusError, type ModbusTcpLink } from '../modbus/tcp-link.js';
-import type { DeviceDriver, DeviceInfo, PollResult } from '../types.js';
-import { expandProfile, planPoints, seriesOf, type ConcretePoint, type Profile } from './profile.js';
-
-export function qualityOf(err: unknown): BadQuality {
-  if (err instanceof ModbusError) {
-    switch (err.code) {
-      case 'modbus_timeout':
-      case 'cancelled':
-        return 'timeout';
-      case 'modbus_exception':
-        return err.exceptionCode === 2 ? 'unsupported' : 'device_error';
-      default:
-        return 'comm_error';
-    }
-  }
-  return 'comm_error';
-}
+import type { ModbusClient } from '../modbus/client.js';
+import { qualityOf } from '../modbus/errors.js';
+import type { PlannedRead } from '../modbus/plan.js';
+import type { ActuatingDriver, DeviceInfo, PollResult, PowerActuator } from '../types.js';
+import { planFor, seriesOf, type ConcretePoint, type ExpandedProfile } from './expand.js';
+import { InrushGuard, OutletActuator, type OutletMap } from './outlets.js';
+import { runPlan } from './read.js';
+import type { Profile, Workarounds } from './profile.js';
 
 export interface ModbusDeviceOptions {
   readonly id: string;
   readonly profile: Profile;
-  readonly outlets?: number;
+  readonly expanded: ExpandedProfile;
+  readonly workarounds: Workarounds;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Outlet relays to expose as actuators (switched PDUs with switching enabled). */
+  readonly switching?: { readonly map: OutletMap; readonly inrushSpacingMs: number };
 }
 
-export class ModbusPowerDevice implements DeviceDriver {
+/** Counter series every Modbus device reports, from its client's (and line's) counters. */
+const COUNTER_SERIES = [
+  ['modbus.requests', 'requests'],
+  ['modbus.timeouts', 'timeouts'],
+  ['modbus.exceptions', 'exceptions'],
+  ['modbus.crc_errors', 'crcErrors'],
+  ['modbus.reconnects', 'reconnects'],
+] as const;
+
+export class ModbusPowerDevice implements ActuatingDriver {
   readonly info: DeviceInfo;
   readonly series: readonly SeriesSpec[];
   readonly plan: readonly PlannedRead[];
   readonly outlets: number;
   private readonly points: readonly ConcretePoint[];
+  private readonly outletActuators: readonly OutletActuator[];
   private readonly stats = { polls: 0, failedPolls: 0, failedRequests: 0 };
 
   constructor(
-    opts: ModbusDeviceOptions,
-    private readonly link: ModbusTcpLink,
-    private readonly clock: Clock,
+    private readonly opts: ModbusDeviceOptions,
+    readonly client: ModbusClient,
+    private readonly deps: { readonly clock: Clock; readonly release: () => Promise<void> },
   ) {
-    const expanded = expandProfile(opts.profile, opts.outlets);
-    this.points = expanded.points;
-    this.outlets = expanded.outlets;
-    this.plan = planReads(planPoints(expanded.points), expanded.limits);
-    this.series = seriesOf(opts.id, expanded.points);
-    this.info = { id: opts.id, kind: opts.profile.kind, model: opts.profile.name, address: link.address, labels: opts.labels ?? {} };
+    const e = opts.expanded;
+    this.points = e.points;
+    this.outlets = e.outlets;
+    this.plan = planFor(e, 'poll');
+    this.series = [
+      ...seriesOf(opts.id, e.points),
+      ...COUNTER_SERIES.map(([quantity]): SeriesSpec => ({ device: opts.id, quantity, channel: '', unit: '1', scaleExp: 0, kind: 'counter' })),
+    ];
+    this.info = { id: opts.id, kind: opts.profile.kind, model: opts.profile.name, address: client.address, labels: opts.labels ?? {} };
+    const sw = opts.switching;
+    const guard = sw && new InrushGuard(deps.clock, sw.inrushSpacingMs);
+    this.outletActuators = sw && guard ? Array.from({ length: e.outlets }, (_, i) => new OutletActuator(opts.id, i + 1, client, sw.map, guard)) : [];
   }
 
   async poll(signal: AbortSignal): Promise<PollResult> {
-    const t = this.clock.now();
-    const samples: Sample[] = [];
-    let failed = 0;
-    let error: string | undefined;
+    const t = this.deps.clock.now();
     this.stats.polls++;
-    for (const read of this.plan) {
-      let buf: Buffer;
-      try {
-        buf = await this.link.read(read.table, read.address, read.count, signal);
-      } catch (err) {
-        failed++;
-        error = `${read.table} ${read.address}+${read.count}: ${(err as Error).message}`;
-        const q = qualityOf(err);
-        for (const { id } of read.points) {
-          const p = this.points[id] as ConcretePoint;
-          if (p.type !== 'string') samples.push({ key: seriesKey(this.info.id, p.quantity, p.channel), reading: bad(q, t, (err as Error).message) });
-        }
-        continue;
-      }
-      for (const { id, offset } of read.points) {
-        const p = this.points[id] as ConcretePoint;
-        if (p.type === 'string') continue;
-        samples.push({ key: seriesKey(this.info.id, p.quantity, p.channel), reading: this.decode(p, buf, offset, t) });
-      }
+    const r = await runPlan(this.client, this.plan, this.points, { signal, pauseMs: this.opts.workarounds.pauseBetweenRequestsMs, clock: this.deps.clock });
+    if (this.opts.workarounds.closeAfterPoll) this.client.line.closeWhenIdle();
+    const samples: Sample[] = [];
+    for (const [id, o] of r.points) {
+      const p = this.points[id] as ConcretePoint;
+      const reading = !o.ok ? bad(qualityOf(o.error), t, o.detail)
+        : typeof o.value === 'number' ? checked(o.value, t) : bad('invalid', t, 'a string is not a number');
+      samples.push({ key: seriesKey(this.info.id, p.quantity, p.channel), reading });
     }
-    if (failed) {
+    const c = this.commCounters();
+    for (const [quantity, k] of COUNTER_SERIES) samples.push({ key: seriesKey(this.info.id, quantity), reading: ok(c[k], t) });
+    if (r.failed) {
       this.stats.failedPolls++;
-      this.stats.failedRequests += failed;
+      this.stats.failedRequests += r.failed;
     }
-    return error === undefined ? { samples, failed, requests: this.plan.length } : { samples, failed, requests: this.plan.length, error };
+    const res = { samples, failed: r.failed, requests: this.plan.length };
+    return r.error === undefined ? res : { ...res, error: r.error };
   }
 
-  private decode(p: ConcretePoint, buf: Buffer, offset: number, t: number): Sample['reading'] {
-    if (isBitTable(p.table)) return checked(buf[offset] ?? Number.NaN, t);
-    if (p.type === 'bit' || p.type === 'string') return bad('invalid', t, `type ${p.type} is not numeric`);
-    const raw = decodeNumber(buf, offset * 2, p.type, p.order);
-    return checked(raw * p.scale + p.offset, t);
+  actuators(): readonly PowerActuator[] {
+    return this.outletActuators;
   }
 
   counters(): Readonly<Record<string, number>> {
-    return { ...this.link.counters, ...this.stats };
+    return { ...this.commCounters(), ...this.stats };
   }
 
   close(): Promise<void> {
-    return this.link.close();
+    return this.deps.release();
+  }
+
+  /** The device's own request counters, plus the connection counters of its (shared) line. */
+  private commCounters() {
+    const l = this.client.line.counters;
+    return { ...this.client.counters, connects: l.connects, reconnects: l.reconnects, junkBytes: l.junkBytes, staleReplies: l.staleReplies };
   }
 }
