@@ -1,0 +1,524 @@
+// The disk spool: an Outbox whose batches survive kill -9, power loss and restarts.
+//
+// Contract (docs/architecture.md, "Disk spool"):
+//  - append() never waits for the disk. It indexes the batch and queues its write; all file I/O
+//    runs on one serial async queue, so the poll loop never blocks or stalls on the spool.
+//  - A batch is written to the active segment at once (kill -9 loses nothing written) and
+//    fsynced at most `fsyncIntervalMs` later (power loss loses at most that interval). It is
+//    handed to the hub link only once fsynced: a seq the hub has acked is always on disk, so a
+//    restarted agent never gives that seq to new data.
+//  - ack(upto) forgets batches; a segment file is deleted once every batch in it is acked.
+//  - Bounded: over `maxBytes` on disk, or below `reserveBytes` free on the file system, the
+//    oldest segment is dropped (counted, an event with the seq and time range). A write that
+//    fails (ENOSPC, EIO) makes the batch memory-only (sendable at once, bounded by
+//    `memoryBytes`, oldest dropped and counted beyond) and the disk is retried after `retryMs`.
+//  - after() serves the newest batches from memory and older ones from a bounded read-ahead of
+//    the segment files; it returns nothing rather than skip a batch still being read, and tells
+//    subscribers when more is readable. The backlog is never loaded into memory as a whole.
+//  - Seqs whose batch is gone (damaged on disk, dropped from memory) are served as empty
+//    placeholder batches carrying a `spool.lost` event, so the hub's window moves on and the
+//    loss is visible at the hub.
+
+import { encodeBatch } from '../../../protocols/wire/codec.js';
+import type { Clock, TimerHandle } from '../../runtime/clock.js';
+import type { Logger } from '../../runtime/log.js';
+import { eventToWire, type AgentEvent, type BuiltBatch } from '../encoder.js';
+import type { Outbox, OutboxChange, OutboxStats } from '../outbox.js';
+import { BatchIndex, NO_SEGMENT, State } from './batch-index.js';
+import type { SpoolFs } from './fs.js';
+import { recover } from './recover.js';
+import { readState, writeState } from './state-file.js';
+import { SegmentWriter, type WriteOutcome } from './writer.js';
+
+export interface SpoolOptions {
+  readonly dir: string;
+  /** Bound on the segment files together. */
+  readonly maxBytes: number;
+  /** A segment is closed and a new one started beyond this size. */
+  readonly segmentBytes: number;
+  /** Longest time between a batch's write and its fsync. */
+  readonly fsyncIntervalMs: number;
+  /** Newest batches kept in memory, and the bound on memory-only batches when the disk fails. */
+  readonly memoryBytes: number;
+  /** Free space to leave on the file system; below it the oldest segment is dropped. */
+  readonly reserveBytes: number;
+  /** After a write error, the disk is tried again this much later (default 5 s). */
+  readonly retryMs?: number;
+  /** A write or fsync taking longer than this is a stalled disk: batches go memory-only (default 5 s). */
+  readonly stallMs?: number;
+}
+
+export interface SpoolDeps {
+  readonly fs: SpoolFs;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly newStreamId: () => number;
+}
+
+export interface SpoolStats extends OutboxStats {
+  segments: number;
+  diskBytes: number;
+  memoryBytes: number;
+  memOnlyBatches: number;
+  lostBatches: number;
+  corruptRegions: number;
+  writeErrors: number;
+  fsyncs: number;
+  degraded: boolean;
+}
+
+const READAHEAD_BYTES = 256 << 10;
+
+export class DiskSpool implements Outbox {
+  private readonly index = new BatchIndex();
+  /** Bytes of batches held in memory: pending writes, the newest, memory-only ones. */
+  private readonly mem = new Map<number, Uint8Array>();
+  private readonly readahead = new Map<number, Uint8Array>();
+  private memBytes = 0;
+  private readaheadBytes = 0;
+  private seq: number;
+  private ackedUpto: number;
+  private readonly listeners: ((c: OutboxChange) => void)[] = [];
+  private eventSink: ((e: AgentEvent) => void) | undefined;
+  private readonly queuedEvents: AgentEvent[] = [];
+  private io: Promise<void> = Promise.resolve();
+  /** When the I/O operation in progress started (monotonic), undefined when idle. */
+  private ioSince: number | undefined;
+  private stallReported = false;
+  private writeQueued = false;
+  private readQueued = false;
+  private stateTimer: TimerHandle | undefined;
+  private closed = false;
+  private readonly s = { droppedBatches: 0, droppedSamples: 0, ackedBatches: 0, ackedSamples: 0, appendedBatches: 0, appendedSamples: 0, lostBatches: 0, corruptRegions: 0 };
+
+  private constructor(
+    private readonly opts: SpoolOptions,
+    private readonly deps: SpoolDeps,
+    private _streamId: number,
+    private readonly writer: SegmentWriter,
+    lastSeq: number,
+    ackedUpto: number,
+  ) {
+    this.seq = lastSeq;
+    this.ackedUpto = ackedUpto;
+  }
+
+  /** Opens (and recovers) the spool in `opts.dir`, creating it if needed. */
+  static async open(opts: SpoolOptions, deps: SpoolDeps): Promise<DiskSpool> {
+    const { fs, log } = deps;
+    await fs.mkdir(opts.dir);
+    const st = await readState(fs, opts.dir);
+    const early: AgentEvent[] = [];
+    if (!st.ok) {
+      log.warn('spool state file damaged; re-sending everything spooled (the hub drops duplicates)', { reason: st.reason });
+      early.push({ timeMs: deps.clock.now(), severity: 'warning', type: 'spool.state_damaged', message: `spool state file damaged (${st.reason}); spooled batches are re-sent` });
+    }
+    const acked = st.ok ? (st.state?.ackedUpto ?? 0) : 0;
+    const rec = await recover(fs, opts.dir, acked, log);
+    const streamId = (st.ok ? st.state?.streamId : undefined) ?? rec.streamId ?? deps.newStreamId();
+    const writer = new SegmentWriter(fs, deps.clock, opts.dir, opts.segmentBytes, rec.segments, rec.catalogs);
+    const spool = new DiskSpool(opts, deps, streamId, writer, Math.max(rec.lastSeq, acked), acked);
+    for (const e of rec.entries) {
+      spool.index.push(e);
+      writer.noteSeq(e.seg, e.seq);
+    }
+    spool.s.lostBatches = rec.lostBatches;
+    spool.s.corruptRegions = rec.corruptRegions;
+    spool.queuedEvents.push(...early);
+    if (rec.corruptRegions || rec.unreadableSegments || rec.lostBatches) {
+      const message = `spool recovery: ${rec.corruptRegions} damaged region(s) (${rec.corruptBytes} bytes) skipped, ${rec.unreadableSegments} unreadable segment(s); ${rec.lostBatches} batch(es) lost`;
+      log.warn(message);
+      spool.queuedEvents.push({ timeMs: deps.clock.now(), severity: rec.lostBatches ? 'critical' : 'warning', type: 'spool.recovered_damage', message, values: { corrupt_regions: rec.corruptRegions, corrupt_bytes: rec.corruptBytes, lost_batches: rec.lostBatches } });
+    }
+    await writer.start(streamId, spool.seq + 1, deps.clock.now());
+    await writeState(fs, opts.dir, { streamId, ackedUpto: acked });
+    await writer.deleteAcked(acked);
+    log.info('spool open', { dir: opts.dir, streamId, lastSeq: spool.seq, ackedUpto: acked, unacked: spool.index.size, segments: writer.segmentCount });
+    return spool;
+  }
+
+  get streamId(): number {
+    return this._streamId;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  nextSeq(): number {
+    return this.seq + 1;
+  }
+
+  subscribe(listener: (c: OutboxChange) => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** Where spool events go (dropped data, damage, disk trouble); events from recovery are replayed. */
+  setEventSink(sink: (e: AgentEvent) => void): void {
+    this.eventSink = sink;
+    for (const e of this.queuedEvents.splice(0)) sink(e);
+  }
+
+  /** The current catalog, written into each segment before the first batch that uses it. */
+  setCatalog(version: number, catalog: Uint8Array): void {
+    this.writer.setCatalog(version, catalog);
+  }
+
+  /** Catalogs (encoded) that unacked batches refer to, other than `current`. */
+  previousCatalogs(current: number): Uint8Array[] {
+    const versions = new Set<number>();
+    for (let i = this.index.first; i < this.index.end; i++) {
+      const st = this.index.state(i);
+      if (st !== State.lost) versions.add(this.index.get(i).catalog);
+    }
+    versions.delete(current);
+    return [...versions].flatMap((v) => this.writer.catalog(v) ?? []);
+  }
+
+  append(b: BuiltBatch): void {
+    if (b.seq <= this.seq) throw new RangeError(`seq ${b.seq} is not after ${this.seq}`);
+    this.seq = b.seq;
+    // A hung disk, or writes that cannot keep up, must neither hold live data back nor grow memory.
+    const stalled = this.closed || this.checkStall() || this.index.count(State.pending) * b.bytes.length > this.opts.memoryBytes;
+    this.index.push({
+      seq: b.seq, seg: NO_SEGMENT, off: 0, len: 0, samples: b.samples, missing: b.missing, events: b.events,
+      timeMs: b.baseTimeMs, catalog: b.catalogVersion ?? 0, state: stalled ? State.memOnly : State.pending,
+    });
+    this.mem.set(b.seq, b.bytes);
+    this.memBytes += b.bytes.length;
+    this.s.appendedBatches++;
+    this.s.appendedSamples += b.samples;
+    if (stalled) {
+      this.emit({ type: 'readable' });
+    } else {
+      this.scheduleWrite();
+    }
+    this.enforceMemory();
+  }
+
+  ack(upto: number): number {
+    const limit = Math.min(upto, this.seq);
+    if (limit <= this.ackedUpto) return 0;
+    let n = 0;
+    while (this.index.size && this.index.seq(this.index.first) <= limit) {
+      const e = this.index.get(this.index.first);
+      this.forget(e.seq);
+      this.index.shift();
+      this.s.ackedBatches++;
+      this.s.ackedSamples += e.samples;
+      n++;
+    }
+    this.ackedUpto = limit;
+    this.scheduleState();
+    return n;
+  }
+
+  after(after: number, limit: number): readonly BuiltBatch[] {
+    const out: BuiltBatch[] = [];
+    for (let i = this.index.firstAbove(after); i < this.index.end && out.length < limit; i++) {
+      const st = this.index.state(i);
+      if (st === State.pending || st === State.written) break; // not durable yet
+      if (st === State.lost) {
+        out.push(this.placeholder(i));
+        continue;
+      }
+      const e = this.index.get(i);
+      const bytes = this.mem.get(e.seq) ?? this.readahead.get(e.seq);
+      if (!bytes) {
+        this.requestRead(i);
+        break;
+      }
+      out.push({ seq: e.seq, bytes, samples: e.samples, missing: e.missing, events: e.events, baseTimeMs: e.timeMs, catalogVersion: e.catalog });
+    }
+    return out;
+  }
+
+  /** The hub holds seqs of this stream that this spool never had: continue on a new stream. */
+  restream(): number {
+    this._streamId = this.deps.newStreamId();
+    this.writer.restream(this._streamId);
+    this.scheduleState(0);
+    this.deps.log.warn('spool: new stream id', { streamId: this._streamId });
+    return this._streamId;
+  }
+
+  stats(): SpoolStats {
+    return {
+      batches: this.index.size, bytes: this.writer.diskBytes, oldestSeq: this.index.size ? this.index.seq(this.index.first) : 0,
+      droppedBatches: this.s.droppedBatches, droppedSamples: this.s.droppedSamples, ackedBatches: this.s.ackedBatches, ackedSamples: this.s.ackedSamples,
+      appendedBatches: this.s.appendedBatches, appendedSamples: this.s.appendedSamples,
+      segments: this.writer.segmentCount, diskBytes: this.writer.diskBytes, memoryBytes: this.memBytes + this.readaheadBytes,
+      memOnlyBatches: this.index.count(State.memOnly), lostBatches: this.s.lostBatches, corruptRegions: this.s.corruptRegions,
+      writeErrors: this.writer.stats.writeErrors, fsyncs: this.writer.stats.fsyncs, degraded: this.writer.degraded,
+    };
+  }
+
+  /** Writes and fsyncs what is pending, saves the state and closes the files. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stateTimer?.cancel();
+    await this.enqueue(async () => {
+      await this.writeNow();
+      await this.writer.sync();
+      await writeState(this.deps.fs, this.opts.dir, { streamId: this._streamId, ackedUpto: this.ackedUpto });
+      await this.writer.close();
+    });
+  }
+
+  // ---- writing -----------------------------------------------------------------------------
+
+  private scheduleWrite(): void {
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    void this.enqueue(async () => {
+      this.writeQueued = false;
+      await this.writeNow();
+    });
+  }
+
+  private async writeNow(): Promise<void> {
+    const out = await this.writer.writePending(this.index, this.mem, this.deps.clock.monotonic(), {
+      retryMs: this.opts.retryMs ?? 5000, maxBytes: this.opts.maxBytes, reserveBytes: this.opts.reserveBytes,
+      dropOldest: (reason) => this.dropOldestSegment(reason),
+    });
+    this.report(out);
+    this.scheduleSync();
+  }
+
+  private report(out: WriteOutcome): void {
+    if (out.failed) {
+      const { code, entered } = out.failed;
+      if (entered) {
+        const message = `spool disk write failed (${code}); batches kept in memory (up to ${this.opts.memoryBytes} bytes) and sent from there`;
+        this.deps.log.error(message, { code });
+        this.event({ severity: 'critical', type: 'spool.degraded', message, attrs: { code } });
+      }
+      this.emit({ type: 'readable' });
+      this.enforceMemory();
+    }
+    if (out.recovered) {
+      this.deps.log.info('spool disk writes work again');
+      this.event({ severity: 'info', type: 'spool.recovered', message: 'spool disk writes work again' });
+    }
+  }
+
+  private syncTimer: TimerHandle | undefined;
+
+  private scheduleSync(): void {
+    if (this.syncTimer || !this.writer.unsynced) return;
+    const wait = this.writer.lastSyncMono + this.opts.fsyncIntervalMs - this.deps.clock.monotonic();
+    const run = (): void => {
+      this.syncTimer = undefined;
+      void this.enqueue(async () => {
+        if (await this.writer.syncIndex(this.index)) this.emit({ type: 'readable' });
+        this.enforceMemory();
+      });
+    };
+    if (wait <= 0) run();
+    else this.syncTimer = this.deps.clock.setTimeout(run, wait);
+  }
+
+  private scheduleState(delayMs = this.opts.fsyncIntervalMs): void {
+    if (this.stateTimer || this.closed) return;
+    this.stateTimer = this.deps.clock.setTimeout(() => {
+      this.stateTimer = undefined;
+      void this.enqueue(async () => {
+        try {
+          await writeState(this.deps.fs, this.opts.dir, { streamId: this._streamId, ackedUpto: this.ackedUpto });
+        } catch (err) {
+          this.deps.log.warn('spool state not saved (acked batches may be re-sent after a restart)', { err });
+        }
+        // Acked segments can go even when the state did not save: the hub holds their batches.
+        await this.writer.deleteAcked(this.ackedUpto);
+      });
+    }, delayMs);
+  }
+
+  // ---- dropping ----------------------------------------------------------------------------
+
+  /** Drops the oldest segment and every unacked batch up to its last seq. Returns false if none. */
+  private async dropOldestSegment(reason: string): Promise<boolean> {
+    const seg = await this.writer.dropOldest();
+    if (!seg) return false;
+    let batches = 0;
+    let samples = 0;
+    let events = 0;
+    let from = 0;
+    let to = 0;
+    let t0 = 0;
+    let t1 = 0;
+    while (this.index.size && this.index.seq(this.index.first) <= seg.lastSeq) {
+      const e = this.index.get(this.index.first);
+      this.forget(e.seq);
+      this.index.shift();
+      if (!batches) [from, t0] = [e.seq, e.timeMs];
+      [to, t1] = [e.seq, e.timeMs];
+      batches++;
+      samples += e.samples;
+      events += e.events;
+    }
+    this.s.droppedBatches += batches;
+    this.s.droppedSamples += samples;
+    if (batches) this.reportDrop(reason, { batches, samples, events, from, to, t0, t1 });
+    return true;
+  }
+
+  private reportDrop(reason: string, d: { batches: number; samples: number; events: number; from: number; to: number; t0: number; t1: number }): void {
+    const message = `spool ${reason}: dropped the oldest ${d.batches} batch(es), ${d.samples} samples and ${d.events} events (seq ${d.from}–${d.to}, ${new Date(d.t0).toISOString()} to ${new Date(d.t1).toISOString()})`;
+    this.deps.log.warn(message);
+    this.event({ severity: 'critical', type: 'spool.dropped', message, values: { batches: d.batches, samples: d.samples, events: d.events, first_seq: d.from, last_seq: d.to, first_time_ms: d.t0, last_time_ms: d.t1 }, attrs: { reason } });
+    this.emit({ type: 'dropped', batches: d.batches, samples: d.samples });
+  }
+
+  /** Keeps memory under `memoryBytes`: forget the oldest fsynced bytes, then drop memory-only batches. */
+  private enforceMemory(): void {
+    if (this.memBytes <= this.opts.memoryBytes) return;
+    for (const [seq, bytes] of this.mem) {
+      if (this.memBytes <= this.opts.memoryBytes) return;
+      const i = this.index.find(seq);
+      if (i === -1 || this.index.state(i) === State.durable) this.dropMem(seq, bytes);
+    }
+    let lost = 0;
+    let samples = 0;
+    for (const [seq, bytes] of this.mem) {
+      if (this.memBytes <= this.opts.memoryBytes) break;
+      const i = this.index.find(seq);
+      if (i === -1 || this.index.state(i) !== State.memOnly) continue;
+      this.dropMem(seq, bytes);
+      this.index.setState(i, State.lost);
+      lost++;
+      samples += this.index.get(i).samples;
+    }
+    if (lost) {
+      this.s.lostBatches += lost;
+      this.s.droppedBatches += lost;
+      this.s.droppedSamples += samples;
+      const message = `spool memory full while the disk fails: dropped ${lost} memory-only batch(es), ${samples} samples`;
+      this.deps.log.warn(message);
+      this.event({ severity: 'critical', type: 'spool.dropped', message, values: { batches: lost, samples }, attrs: { reason: 'memory bound' } });
+    }
+  }
+
+  private dropMem(seq: number, bytes: Uint8Array): void {
+    this.mem.delete(seq);
+    this.memBytes -= bytes.length;
+  }
+
+  private forget(seq: number): void {
+    const m = this.mem.get(seq);
+    if (m) this.dropMem(seq, m);
+    const r = this.readahead.get(seq);
+    if (r) {
+      this.readahead.delete(seq);
+      this.readaheadBytes -= r.length;
+    }
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  private requestRead(pos: number): void {
+    if (this.readQueued) return;
+    this.readQueued = true;
+    const run = this.writer.readRun(this.index, pos, READAHEAD_BYTES);
+    void this.enqueue(async () => {
+      this.readQueued = false;
+      const got = await this.writer.read(run);
+      for (const r of got) {
+        const i = this.index.find(r.seq);
+        if (i === -1) continue; // acked or dropped meanwhile
+        if (r.bytes) {
+          this.readahead.set(r.seq, r.bytes);
+          this.readaheadBytes += r.bytes.length;
+          continue;
+        }
+        this.index.setState(i, State.lost);
+        this.s.lostBatches++;
+        this.s.corruptRegions++;
+        this.deps.log.error('spool batch unreadable on disk; sent as lost', { seq: r.seq, reason: r.error });
+      }
+      this.trimReadahead();
+      this.emit({ type: 'readable' });
+    });
+  }
+
+  private trimReadahead(): void {
+    for (const [seq, bytes] of this.readahead) {
+      if (this.readaheadBytes <= READAHEAD_BYTES * 4) return;
+      this.readahead.delete(seq);
+      this.readaheadBytes -= bytes.length;
+    }
+  }
+
+  /** An empty batch standing in for a lost seq; the first of a run carries the loss event. */
+  private placeholder(i: number): BuiltBatch {
+    const e = this.index.get(i);
+    const first = i === this.index.first || this.index.state(i - 1) !== State.lost || this.index.seq(i - 1) !== e.seq - 1;
+    let run = 1;
+    while (first && i + run < this.index.end && this.index.state(i + run) === State.lost && this.index.seq(i + run) === e.seq + run) run++;
+    const events = first
+      ? [eventToWire({ timeMs: e.timeMs, severity: 'critical', type: 'spool.lost', message: `${run} batch(es) from seq ${e.seq} were lost in the agent's spool (damaged on disk, or dropped while the disk failed)`, values: { batches: run, first_seq: e.seq } })]
+      : [];
+    return { seq: e.seq, bytes: encodeBatch({ seq: e.seq, baseTimeMs: e.timeMs, events }), samples: 0, missing: 0, events: events.length, baseTimeMs: e.timeMs };
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    const run = async (): Promise<void> => {
+      this.ioSince = this.deps.clock.monotonic();
+      try {
+        await op();
+      } finally {
+        this.ioSince = undefined;
+        this.stallReported = false;
+      }
+    };
+    const p = this.io.then(run).catch((err: unknown) => this.deps.log.error('spool I/O failed', { err }));
+    this.io = p;
+    return p;
+  }
+
+  /** Resolves once every queued I/O operation has finished (tests, shutdown). */
+  async settled(): Promise<void> {
+    for (let p = this.io; ; p = this.io) {
+      await p;
+      if (p === this.io) return;
+    }
+  }
+
+  /**
+   * True while an I/O operation has run longer than `stallMs`. On entering the stall, batches
+   * waiting for that write or fsync become memory-only, so live data keeps flowing to the hub.
+   */
+  private checkStall(): boolean {
+    const since = this.ioSince;
+    if (since === undefined || this.deps.clock.monotonic() - since <= (this.opts.stallMs ?? 5000)) return false;
+    if (!this.stallReported) {
+      this.stallReported = true;
+      let n = 0;
+      for (let i = this.index.first; i < this.index.end; i++) {
+        const st = this.index.state(i);
+        if (st === State.pending || st === State.written) {
+          this.index.setState(i, State.memOnly);
+          n++;
+        }
+      }
+      const message = `spool disk stalled (an operation has run ${Math.round(this.deps.clock.monotonic() - since)} ms); ${n} batch(es) and new ones kept in memory and sent from there`;
+      this.deps.log.error(message);
+      this.event({ severity: 'critical', type: 'spool.degraded', message, attrs: { code: 'STALLED' } });
+      this.emit({ type: 'readable' });
+    }
+    return true;
+  }
+
+  private emit(c: OutboxChange): void {
+    for (const l of this.listeners) l(c);
+  }
+
+  private event(e: Omit<AgentEvent, 'timeMs'>): void {
+    const ev: AgentEvent = { timeMs: this.deps.clock.now(), ...e };
+    if (this.eventSink) this.eventSink(ev);
+    else this.queuedEvents.push(ev);
+  }
+}
