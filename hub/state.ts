@@ -37,10 +37,32 @@ const MAX_EVENTS = 200;
 /** Out-of-order seqs remembered above the watermark before the oldest are given up on. */
 const MAX_ABOVE = 100_000;
 
-/** Exactly-once bookkeeping for one agent stream: everything ≤ watermark is stored. */
+/**
+ * Exactly-once bookkeeping for one agent stream: everything ≤ watermark is stored. `durable` is
+ * the part of that the hub has made durable (its journal fsynced); acks never go beyond it.
+ */
 export class SeqWindow {
   watermark = 0;
+  durable = 0;
   private readonly above = new Set<number>();
+
+  /** Seqs received above the watermark (for snapshots). */
+  get pending(): number[] {
+    return [...this.above];
+  }
+
+  /** A window as a snapshot saved it: everything it held is durable. */
+  static restore(watermark: number, pending: readonly number[]): SeqWindow {
+    const w = new SeqWindow();
+    w.watermark = watermark;
+    w.durable = watermark;
+    for (const p of pending) w.above.add(p);
+    return w;
+  }
+
+  markDurable(upto: number): void {
+    if (upto > this.durable) this.durable = Math.min(upto, this.watermark);
+  }
 
   /** Returns false for a duplicate; otherwise records the seq. */
   accept(seq: number): boolean {
@@ -50,7 +72,11 @@ export class SeqWindow {
       while (this.above.delete(this.watermark + 1)) this.watermark++;
     } else {
       this.above.add(seq);
-      if (this.above.size > MAX_ABOVE) this.skipTo(Math.min(...this.above) - 1);
+      if (this.above.size > MAX_ABOVE) {
+        let min = Infinity;
+        for (const x of this.above) if (x < min) min = x;
+        this.skipTo(min - 1);
+      }
     }
     return true;
   }
@@ -91,16 +117,21 @@ export class RackRecord {
     return this.hello.rackId;
   }
 
-  /** Records a (re)birth: catalog, stream, and the gap the agent can no longer fill. */
+  /** Records a (re)birth: catalogs, stream, and the gap the agent can no longer fill. */
   applyHello(h: pb.Hello): void {
     this.hello = h;
-    const cat = new Map<number, SeriesInfo>();
-    for (const s of h.series as pb.SeriesDef[]) {
-      cat.set(s.alias, { alias: s.alias, device: s.device, quantity: s.quantity, channel: s.channel, unit: s.unit, scaleExp: s.scaleExp, kind: s.kind });
-    }
-    this.catalogs.set(h.catalogVersion, cat);
+    this.addCatalog(h.catalogVersion, h.series as pb.SeriesDef[]);
+    for (const c of h.previousCatalogs as pb.Catalog[]) if (!this.catalogs.has(c.version)) this.addCatalog(c.version, c.series as pb.SeriesDef[]);
     const win = this.stream(h.streamId);
     if (h.oldestUnackedSeq > 0) win.skipTo(h.oldestUnackedSeq - 1);
+  }
+
+  private addCatalog(version: number, series: readonly pb.SeriesDef[]): void {
+    const cat = new Map<number, SeriesInfo>();
+    for (const s of series) {
+      cat.set(s.alias, { alias: s.alias, device: s.device, quantity: s.quantity, channel: s.channel, unit: s.unit, scaleExp: s.scaleExp, kind: s.kind });
+    }
+    this.catalogs.set(version, cat);
   }
 
   stream(id: number): SeqWindow {
@@ -112,9 +143,12 @@ export class RackRecord {
     return w;
   }
 
-  /** Stores a batch of the current stream. Throws on an unknown catalog (caller asks for rebirth). */
+  /**
+   * Stores a batch of the current stream. Throws on an unknown catalog (caller asks for rebirth);
+   * a batch without samples needs no catalog (the agent's placeholder for a seq it lost).
+   */
   applyBatch(b: pb.TelemetryBatch): BatchOutcome {
-    const cat = this.catalogs.get(b.catalogVersion);
+    const cat = this.catalogs.get(b.catalogVersion) ?? (b.groups.length ? undefined : new Map<number, SeriesInfo>());
     if (!cat) throw new UnknownCatalogError(b.catalogVersion);
     const win = this.stream(this.hello.streamId);
     if (!win.accept(b.seq)) {
@@ -163,8 +197,9 @@ export class RackRecord {
     return { duplicate: false, samples, missing, events: b.events.length };
   }
 
+  /** What the hub acks for the current stream: stored and durable. */
   ackedUpto(): number {
-    return this.stream(this.hello.streamId).watermark;
+    return this.stream(this.hello.streamId).durable;
   }
 
   private setLatest(s: SeriesInfo, v: LatestValue): void {

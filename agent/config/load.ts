@@ -15,6 +15,8 @@ export interface LoadedConfig {
   /** What each device's family resolved from its config (profiles…), by device id. */
   readonly resolved: ReadonlyMap<string, unknown>;
   readonly source: string;
+  /** The config file's directory: relative paths in the config (profiles, keys, spool) are relative to it. */
+  readonly baseDir: string;
 }
 
 /** Validates an already-parsed config object (used by the demo, which builds one in memory). */
@@ -28,7 +30,7 @@ export async function resolveConfig(raw: unknown, source: string, baseDir: strin
     else issues.push(...r.issues);
   }
   if (issues.length) throw new ConfigError(issues, source);
-  return { config, resolved, source };
+  return { config, resolved, source, baseDir };
 }
 
 export async function loadConfig(path: string): Promise<LoadedConfig> {

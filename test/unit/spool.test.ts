@@ -72,7 +72,7 @@ describe('DiskSpool', () => {
     const lost = got[3]!;
     expect(lost.samples).toBe(0);
     const m = decodeAgentMessage(frameBatch(lost.bytes, true));
-    expect(m.ok && m.message.batch!.events[0]).toMatchObject({ type: 'spool.lost', severity: pb.Severity.SEVERITY_CRITICAL });
+    expect(m.ok && (m.message.batch as pb.TelemetryBatch).events[0]).toMatchObject({ type: 'spool.lost', severity: pb.Severity.SEVERITY_CRITICAL });
     expect(values(got[4]!)[0]).toBe(5000);
     expect(b.spool.stats()).toMatchObject({ lostBatches: 1, corruptRegions: 1 });
     expect(b.events.map((e) => e.type)).toEqual(['spool.recovered_damage']);
@@ -228,14 +228,13 @@ describe('DiskSpool', () => {
   it('keeps the catalog with its batches: after a restart with a new catalog the old one is still known', async () => {
     const dir = await tempDir();
     const a = await openSpool(dir);
-    const oldCat = pb.Catalog.encode({ version: 7, series: [{ alias: 1, device: 'pdu-a', quantity: 'inlet.power', unit: 'W' }] }).finish();
-    a.spool.setCatalog(7, oldCat);
+    a.spool.setCatalog(7, [{ alias: 1, device: 'pdu-a', quantity: 'inlet.power', unit: 'W' }]);
     a.spool.append(batchOf(1, 5, 7));
     await a.spool.close();
     const b = await openSpool(dir);
-    b.spool.setCatalog(8, pb.Catalog.encode({ version: 8, series: [] }).finish());
+    b.spool.setCatalog(8, []);
     b.spool.append(batchOf(2, 5, 8));
-    const prev = b.spool.previousCatalogs(8).map((c) => pb.Catalog.decode(c));
+    const prev = b.spool.previousCatalogs(8);
     expect(prev).toHaveLength(1);
     expect(prev[0]).toMatchObject({ version: 7, series: [{ device: 'pdu-a', quantity: 'inlet.power' }] });
     b.spool.ack(1);

@@ -19,7 +19,7 @@
 //    placeholder batches carrying a `spool.lost` event, so the hub's window moves on and the
 //    loss is visible at the hub.
 
-import { encodeBatch } from '../../../protocols/wire/codec.js';
+import { encodeBatch, pb } from '../../../protocols/wire/codec.js';
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import type { Logger } from '../../runtime/log.js';
 import { eventToWire, type AgentEvent, type BuiltBatch } from '../encoder.js';
@@ -160,19 +160,28 @@ export class DiskSpool implements Outbox {
   }
 
   /** The current catalog, written into each segment before the first batch that uses it. */
-  setCatalog(version: number, catalog: Uint8Array): void {
-    this.writer.setCatalog(version, catalog);
+  setCatalog(version: number, series: readonly pb.ISeriesDef[]): void {
+    this.writer.setCatalog(version, pb.Catalog.encode({ version, series: [...series] }).finish());
   }
 
-  /** Catalogs (encoded) that unacked batches refer to, other than `current`. */
-  previousCatalogs(current: number): Uint8Array[] {
+  /** Catalogs that unacked batches refer to, other than `current` (for Hello.previous_catalogs). */
+  previousCatalogs(current: number): pb.Catalog[] {
     const versions = new Set<number>();
     for (let i = this.index.first; i < this.index.end; i++) {
-      const st = this.index.state(i);
-      if (st !== State.lost) versions.add(this.index.get(i).catalog);
+      if (this.index.state(i) !== State.lost) versions.add(this.index.get(i).catalog);
     }
     versions.delete(current);
-    return [...versions].flatMap((v) => this.writer.catalog(v) ?? []);
+    const out: pb.Catalog[] = [];
+    for (const v of versions) {
+      const bytes = this.writer.catalog(v);
+      if (!bytes) continue;
+      try {
+        out.push(pb.Catalog.decode(bytes));
+      } catch {
+        // a catalog record that passed its checksum but does not decode: its batches cannot be read
+      }
+    }
+    return out;
   }
 
   append(b: BuiltBatch): void {
