@@ -117,7 +117,7 @@ describe('signed commands', () => {
     const p = new CommandProcessor('a', clock, { ping: () => ({ status: 'ok', message: '' }), setPowerCap: () => ({ status: 'ok', message: 'capped' }) } as never, (e) => events.push(e));
     expect((await p.handle(pb.Command.create({ id: 'p', targetAgent: 'a', issuedAtMs: T0, expiresAtMs: T0 + 1000, ping: {} }))).status).toBe(pb.CommandStatus.COMMAND_STATUS_OK);
     const privileged = Object.assign(pb.Command.create({ id: 'q', targetAgent: 'a', issuedAtMs: T0, expiresAtMs: T0 + 1000 }), { action: 'setPowerCap' });
-    const r = await p.handle(privileged as pb.Command);
+    const r = await p.handle(privileged);
     expect(r.status).toBe(pb.CommandStatus.COMMAND_STATUS_REJECTED);
     expect(r.message).toMatch(/needs a signed command/);
     expect(events.at(-1)?.attrs?.['reason']).toBe('unsigned');
