@@ -5,6 +5,7 @@ import { agentCommand } from './agent.js';
 import { configCheckCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { hubCommand } from './hub.js';
+import { keygenCommand } from './keygen.js';
 import { simCommand } from './sim.js';
 
-export const COMMANDS: readonly Command[] = [agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand];
+export const COMMANDS: readonly Command[] = [agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand, keygenCommand];
