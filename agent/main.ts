@@ -29,7 +29,7 @@ import { loadHubCredentials, wsOptions } from './uplink/credentials.js';
 import { BatchBuilder, type AgentEvent } from './uplink/encoder.js';
 import { HubLink, type WebSocketFactory } from './uplink/hub-link.js';
 import { MemoryOutbox, type Outbox } from './uplink/outbox.js';
-import { nodeSpoolFs } from './uplink/spool/fs.js';
+import { nodeSpoolFs, type SpoolFs } from './uplink/spool/fs.js';
 import { DiskSpool } from './uplink/spool/spool.js';
 import { VERSION } from './version.js';
 
@@ -40,6 +40,8 @@ export interface AgentOptions {
   readonly onCycle?: (a: Agent) => void;
   /** On stop, wait this long for the hub to ack batches in flight (default 2000 ms). */
   readonly drainMs?: number;
+  /** The spool's file system (default: the real one; tests pass one that fails on command). */
+  readonly spoolFs?: SpoolFs;
 }
 
 export interface AgentStats {
@@ -181,6 +183,11 @@ export class Agent {
     if (this.stopped) return;
     this.stopped = true;
     await this.scheduler.stop();
+    // Events of the last moments (spool, commands) go out, or into the spool, in a final batch.
+    if (this.outbox && !this.builder.empty) {
+      this.outbox.append(this.builder.build(this.outbox.nextSeq()));
+      this.link?.notify();
+    }
     await this.drain(this.opts.drainMs ?? 2000);
     await this.link?.stop(reason);
     await this.spool?.close();
@@ -293,7 +300,7 @@ function listen(server: Server, start: (cb: () => void) => void): Promise<void> 
  * The uplink's real parts: credentials from their files (a bad one is a config error naming its
  * key), the disk spool (or the memory outbox), and the WebSocket factory with TLS options.
  */
-async function buildUplink(loaded: LoadedConfig, clock: Clock, log: Logger): Promise<UplinkParts | undefined> {
+async function buildUplink(loaded: LoadedConfig, clock: Clock, log: Logger, fs: SpoolFs): Promise<UplinkParts | undefined> {
   const { hub, spool } = loaded.config;
   if (!hub) return undefined;
   let creds;
@@ -304,7 +311,7 @@ async function buildUplink(loaded: LoadedConfig, clock: Clock, log: Logger): Pro
     throw err;
   }
   const outbox = spool
-    ? await DiskSpool.open({ ...spool, dir: resolve(loaded.baseDir, spool.dir) }, { fs: nodeSpoolFs, clock, log: log.child({ component: 'spool' }), newStreamId: () => randomInt(1, 2 ** 47) })
+    ? await DiskSpool.open({ ...spool, dir: resolve(loaded.baseDir, spool.dir) }, { fs, clock, log: log.child({ component: 'spool' }), newStreamId: () => randomInt(1, 2 ** 47) })
     : new MemoryOutbox(randomInt(1, 2 ** 47), { maxBatches: hub.outboxMaxBatches, maxBytes: hub.outboxMaxBytes }, (b) => log.warn('outbox full: oldest batch dropped', { seq: b.seq, samples: b.samples }));
   if (!spool) log.warn('no spool configured: telemetry not yet acked by the hub is lost if the agent restarts');
   if (!creds.commandKeys.length) log.warn('no command keys configured (hub.commandKeys): only ping and rebirth commands are accepted');
@@ -325,7 +332,7 @@ export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}):
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: loaded.config.log.level });
   const deps: DriverDeps = { clock, log, dial: (host, port) => createConnection({ host, port }) };
-  const uplink = await buildUplink(loaded, clock, log);
+  const uplink = await buildUplink(loaded, clock, log, opts.spoolFs ?? nodeSpoolFs);
   const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
   const agent = new Agent(loaded.config, drivers, uplink ? { clock, log, uplink } : { clock, log }, opts);
   await agent.start();

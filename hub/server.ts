@@ -54,6 +54,8 @@ export interface HubOptions {
   readonly signingKey?: KeyObject;
   /** Directory for the journal and snapshot (exactly once across hub restarts). */
   readonly stateDir?: string;
+  /** Journal size that triggers a snapshot (default 64 MiB). */
+  readonly journalMaxBytes?: number;
   /**
    * The HTTP API on its own listener. Without it the API is served on the agent listener only
    * when that has neither TLS nor tokens (otherwise it would be reachable unauthenticated).
@@ -171,7 +173,7 @@ export class Hub implements ApiHub {
 
   /** Rebuilds the racks from the state directory: snapshot, then journal replay. */
   private async restore(dir: string): Promise<void> {
-    const { journal, snapshot, entries } = await HubJournal.open(dir, this.opts.log);
+    const { journal, snapshot, entries } = await HubJournal.open(dir, this.opts.log, this.opts.journalMaxBytes);
     for (const r of snapshot ? restoreSnapshot(snapshot) : []) this.racks.set(r.id, r);
     for (const e of entries) {
       const res = decodeAgentMessage(e.frame, Number.MAX_SAFE_INTEGER);
@@ -190,6 +192,11 @@ export class Hub implements ApiHub {
     journal.setSnapshotSource(() => snapshotOf(this.racks.values()));
     this.journal = journal;
     this.opts.log.info('hub state restored', { dir, racks: this.racks.size, journalRecords: entries.length });
+  }
+
+  /** Journal counters (undefined without a state directory). */
+  get journalStats(): HubJournal['stats'] | undefined {
+    return this.journal?.stats;
   }
 
   async close(): Promise<void> {

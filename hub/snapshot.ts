@@ -12,6 +12,7 @@ interface RackSnapshot {
   readonly latest: [string, LatestValue][];
   readonly events: StoredEvent[];
   readonly counters: RackRecord['counters'];
+  readonly lastSeenMs: number;
 }
 
 export interface HubSnapshot {
@@ -32,6 +33,7 @@ export function snapshotOf(racks: Iterable<RackRecord>): HubSnapshot {
       latest: [...r.latest],
       events: [...r.events],
       counters: { ...r.counters },
+      lastSeenMs: r.lastSeenMs,
     });
   }
   return { version: 1, racks: out };
@@ -49,6 +51,7 @@ export function restoreSnapshot(snap: HubSnapshot): RackRecord[] {
     for (const [k, v] of s.latest) rack.latest.set(k, v);
     rack.events.push(...s.events);
     Object.assign(rack.counters, s.counters);
+    rack.lastSeenMs = s.lastSeenMs;
     return rack;
   });
 }

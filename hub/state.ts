@@ -106,7 +106,7 @@ export class RackRecord {
   readonly streams = new Map<number, SeqWindow>();
   readonly latest = new Map<string, LatestValue>();
   readonly events: StoredEvent[] = [];
-  readonly counters = { batches: 0, historicalBatches: 0, duplicates: 0, samples: 0, missing: 0, events: 0, unknownAliases: 0 };
+  readonly counters = { batches: 0, historicalBatches: 0, duplicates: 0, samples: 0, missing: 0, events: 0, unknownAliases: 0, undecodableBatches: 0 };
 
   constructor(hello: pb.Hello) {
     this.hello = hello;
@@ -148,8 +148,15 @@ export class RackRecord {
    * a batch without samples needs no catalog (the agent's placeholder for a seq it lost).
    */
   applyBatch(b: pb.TelemetryBatch): BatchOutcome {
-    const cat = this.catalogs.get(b.catalogVersion) ?? (b.groups.length ? undefined : new Map<number, SeriesInfo>());
-    if (!cat) throw new UnknownCatalogError(b.catalogVersion);
+    let cat = this.catalogs.get(b.catalogVersion) ?? (b.groups.length ? undefined : new Map<number, SeriesInfo>());
+    if (!cat && !b.historical) throw new UnknownCatalogError(b.catalogVersion);
+    if (!cat) {
+      // Backfill whose catalog the agent no longer has either (Hello.previous_catalogs lacks it):
+      // no rebirth can fix that. Stored as undecodable so the window moves on, and said loudly.
+      cat = new Map<number, SeriesInfo>();
+      this.counters.undecodableBatches++;
+      this.pushEvent({ timeMs: b.baseTimeMs, severity: 'critical', type: 'hub.undecodable', device: '', message: `historical batch seq ${b.seq} refers to catalog ${b.catalogVersion}, which neither the hub nor the agent has; its samples cannot be decoded`, values: { seq: b.seq }, attrs: {} });
+    }
     const win = this.stream(this.hello.streamId);
     if (!win.accept(b.seq)) {
       this.counters.duplicates++;
@@ -185,16 +192,20 @@ export class RackRecord {
       });
     }
     for (const e of b.events as pb.Event[]) {
-      this.events.push({
+      this.pushEvent({
         timeMs: e.timeMs, severity: SEVERITY_NAMES[e.severity] ?? 'info', type: e.type, device: e.device, message: e.message,
         values: { ...e.values }, attrs: { ...e.attrs },
       });
-      if (this.events.length > MAX_EVENTS) this.events.shift();
     }
     this.counters.samples += samples;
     this.counters.missing += missing;
     this.counters.events += b.events.length;
     return { duplicate: false, samples, missing, events: b.events.length };
+  }
+
+  private pushEvent(e: StoredEvent): void {
+    this.events.push(e);
+    if (this.events.length > MAX_EVENTS) this.events.shift();
   }
 
   /** What the hub acks for the current stream: stored and durable. */

@@ -66,6 +66,7 @@ export function buildAgentMetrics(src: MetricsSources): Registry {
     r.gaugeFn('rackpilot_uplink_bytes_sent_total', 'Bytes sent to the hub.', () => [[{}, link.stats.bytesSent]]);
     r.gaugeFn('rackpilot_uplink_samples_acked_total', 'Samples the hub acknowledged.', () => [[{}, outbox.stats().ackedSamples]]);
     r.gaugeFn('rackpilot_outbox_batches', 'Batches waiting for an ack.', () => [[{}, outbox.stats().batches]]);
+    r.gaugeFn('rackpilot_outbox_last_seq', 'Seq of the newest batch, and the stream it belongs to.', () => [[{ stream: String(outbox.streamId) }, outbox.lastSeq]]);
     r.gaugeFn('rackpilot_outbox_bytes', 'Bytes waiting for an ack.', () => [[{}, outbox.stats().bytes]]);
     r.gaugeFn('rackpilot_outbox_dropped_samples_total', 'Samples dropped because the outbox was full.', () => [[{}, outbox.stats().droppedSamples]]);
     r.gaugeFn('rackpilot_uplink_backfill_batches_sent_total', 'Backlog (historical) batches sent.', () => [[{}, link.stats.backfillBatchesSent]]);

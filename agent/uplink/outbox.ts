@@ -58,10 +58,20 @@ export class MemoryOutbox implements Outbox {
   private readonly listeners: ((c: OutboxChange) => void)[] = [];
 
   constructor(
-    readonly streamId: number,
+    private _streamId: number,
     private readonly limits: { maxBatches: number; maxBytes: number },
     private readonly onDrop: (dropped: BuiltBatch) => void = () => {},
+    private readonly newStreamId: () => number = () => 1 + Math.floor(Math.random() * (2 ** 47 - 1)),
   ) {}
+
+  get streamId(): number {
+    return this._streamId;
+  }
+
+  restream(): number {
+    this._streamId = this.newStreamId();
+    return this._streamId;
+  }
 
   nextSeq(): number {
     return this.seq + 1;

@@ -209,9 +209,8 @@ describe('HubLink backfill and outbox changes', () => {
   });
 
   it('a Welcome beyond the stream\'s last seq makes the outbox restream and says Hello again', async () => {
-    const outbox = new MemoryOutbox(42, { maxBatches: 100, maxBytes: 1 << 20 });
     let restreamed = 0;
-    Object.assign(outbox, { restream: () => { restreamed++; Object.assign(outbox, { streamId: 43 }); return 43; } });
+    const outbox = new MemoryOutbox(42, { maxBatches: 100, maxBytes: 1 << 20 }, () => {}, () => 42 + ++restreamed);
     const { sockets, link, add } = setup(1 << 20, { outbox });
     add(2);
     link.start();

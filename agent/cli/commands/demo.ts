@@ -28,9 +28,13 @@ class CommandTicker {
   last = 'none yet';
   private timer: NodeJS.Timeout | undefined;
 
+  private lastSentAt = 0;
+
+  /** The first command as soon as the agent is connected, then one every COMMAND_EVERY_MS. */
   start(hub: Hub, rack: string): void {
     this.timer = setInterval(() => {
-      if (!hub.isConnected(rack)) return;
+      if (!hub.isConnected(rack) || Date.now() - this.lastSentAt < COMMAND_EVERY_MS) return;
+      this.lastSentAt = Date.now();
       const n = ++this.sent;
       hub.command(rack, { ping: { payload: `signed ping #${n}` } }, { timeoutMs: COMMAND_EVERY_MS - 500 }).then((r) => {
         const ok = r !== undefined && COMMAND_STATUS[r.status] === 'ok';
@@ -38,7 +42,7 @@ class CommandTicker {
         else this.refused++;
         this.last = r ? `#${n} ${ok ? 'ok' : 'refused'}: ${r.message}` : `#${n} no answer`;
       }, (err: unknown) => (this.last = `#${n} not sent: ${(err as Error).message}`));
-    }, COMMAND_EVERY_MS);
+    }, 500);
   }
 
   stop(): void {
