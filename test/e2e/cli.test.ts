@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli, waitExit } from '../support/cli.js';
+import { tempDir } from '../support/spool.js';
 import { until } from '../support/wait.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -67,7 +68,7 @@ describe('rackpilot CLI', () => {
   });
 
   it('keygen writes an Ed25519 pair (private key 0600) and never overwrites; the hub refuses loose key files', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rp-keys-'));
+    const dir = await tempDir('rp-keys-');
     const r = await runCli(['keygen', '--out', dir, '--name', 'hub-sign']);
     expect(r.code, r.stderr).toBe(0);
     expect(((await stat(join(dir, 'hub-sign.key'))).mode & 0o777).toString(8)).toBe('600');

@@ -1,8 +1,8 @@
 // Helpers for spool tests: real batches, a spool in a fresh temp directory, and a file system
 // that fails on command (the spool's fs seam), for disk-full and failing-disk cases.
 import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 import { FakeClock } from '../../agent/runtime/clock.js';
 import { nullLogger } from '../../agent/runtime/log.js';
 import type { AgentEvent, BuiltBatch } from '../../agent/uplink/encoder.js';
@@ -16,8 +16,9 @@ export function batchOf(seq: number, n = 20, catalogVersion = 7): BuiltBatch {
   return { seq, bytes, samples: n, missing: 0, events: 0, baseTimeMs: 1_700_000_000_000 + seq * 1000, catalogVersion };
 }
 
+/** A fresh directory under the run's temporary root (removed when the test run ends). */
 export async function tempDir(prefix = 'rp-spool-'): Promise<string> {
-  return mkdtemp(join(tmpdir(), prefix));
+  return mkdtemp(join(inject('tmpRoot'), prefix));
 }
 
 export async function segmentFiles(dir: string): Promise<string[]> {
