@@ -61,14 +61,7 @@ export interface AgentStats {
 const DEVICE_DOWN_SEVERITY = { up: 'info', degraded: 'warning', down: 'critical', unknown: 'info' } as const;
 const RECENT_EVENTS = 50;
 
-/** The agent's I/O, built by startAgent (real) or by a test. */
-export interface AgentDeps {
-  readonly clock: Clock;
-  readonly log: Logger;
-  /** The uplink's parts when the config has a hub. */
-  readonly uplink?: UplinkParts;
-}
-
+/** The uplink's real parts, built by startAgent when the config has a hub. */
 export interface UplinkParts {
   /** A DiskSpool when the config has a spool, else a MemoryOutbox. */
   readonly outbox: Outbox;
@@ -92,8 +85,6 @@ export class Agent {
   readonly recentEvents: AgentEvent[] = [];
   metricsAddress: { host: string; port: number } | undefined;
   private readonly builder: BatchBuilder;
-  private readonly clock: Clock;
-  private readonly log: Logger;
   private samplesProduced = 0;
   private firstBatchSentMs: number | undefined;
   private httpServers: Server[] = [];
@@ -102,12 +93,11 @@ export class Agent {
   constructor(
     readonly config: Config,
     readonly drivers: readonly DeviceDriver[],
-    deps: AgentDeps,
-    private readonly opts: AgentOptions,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly opts: AgentOptions & { readonly uplink?: UplinkParts },
   ) {
-    const { clock, log, uplink } = deps;
-    this.clock = clock;
-    this.log = log;
+    const uplink = opts.uplink;
     this.series = drivers.flatMap((d) => d.series);
     this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs);
     const catalog = buildCatalog(this.series);
@@ -334,7 +324,7 @@ export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}):
   const deps: DriverDeps = { clock, log, dial: (host, port) => createConnection({ host, port }) };
   const uplink = await buildUplink(loaded, clock, log, opts.spoolFs ?? nodeSpoolFs);
   const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
-  const agent = new Agent(loaded.config, drivers, uplink ? { clock, log, uplink } : { clock, log }, opts);
+  const agent = new Agent(loaded.config, drivers, clock, log, uplink ? { ...opts, uplink } : opts);
   await agent.start();
   return agent;
 }

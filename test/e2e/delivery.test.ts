@@ -59,6 +59,37 @@ function expectContiguous(seen: readonly { seq: number; dup: boolean }[]): numbe
   return stored.length;
 }
 
+/** `rackpilot agent --config cfg`, ready once `ready` matches its output; killed after the test if still running. */
+async function agentProcess(cfg: string, ready: RegExp): ReturnType<typeof startCli> {
+  const p = await startCli(['agent', '--config', cfg], ready);
+  cleanup.push(async () => {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.child.kill('SIGKILL');
+    await waitExit(p.child);
+  });
+  return p;
+}
+
+/**
+ * The agent as a process (bundled CLI) with a spool, streaming to a recording hub through a
+ * proxy; once `acked` batches are acked the line is cut, and for two seconds (~10 polls) the
+ * agent only spools.
+ */
+async function agentProcessCutOff(acked: number) {
+  const sim = await simulator();
+  const { hub, seen } = await recordingHub();
+  const proxy = await CuttableProxy.start(hub.address);
+  cleanup.push(() => proxy.close());
+  const dir = await tempDir('rp-agent-');
+  const cfg = join(dir, 'rack.yaml');
+  await writeFile(cfg, stringify(agentConfig(sim, `ws://127.0.0.1:${proxy.port}/agent`, join(dir, 'spool'))));
+  const run1 = await agentProcess(cfg, /"msg":"agent started".*"metrics":\{"host":"127\.0\.0\.1","port":(\d+)\}/);
+  await until(() => (hub.racks.get('rack-demo')?.ackedUpto() ?? 0) >= acked, { what: 'acked batches' });
+  proxy.outage();
+  await new Promise((r) => setTimeout(r, 2000));
+  return { hub, seen, proxy, dir, cfg, run1 };
+}
+
 async function metric(port: number, name: string): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   const m = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text);
@@ -100,17 +131,7 @@ describe('durable delivery', () => {
   });
 
   it('the agent is SIGKILLed while the hub is unreachable and restarted: its spool resumes the same stream; nothing acked is re-counted, nothing written is lost', async () => {
-    const sim = await simulator();
-    const { hub, seen } = await recordingHub();
-    const proxy = await CuttableProxy.start(hub.address);
-    cleanup.push(() => proxy.close());
-    const dir = await tempDir('rp-agent-');
-    const cfg = join(dir, 'rack.yaml');
-    await writeFile(cfg, stringify(agentConfig(sim, `ws://127.0.0.1:${proxy.port}/agent`, join(dir, 'spool'))));
-    const run1 = await startCli(['agent', '--config', cfg], /"msg":"agent started".*"metrics":\{"host":"127\.0\.0\.1","port":(\d+)\}/);
-    await until(() => (hub.racks.get('rack-demo')?.ackedUpto() ?? 0) >= 5, { what: 'acked batches' });
-    proxy.outage();
-    await new Promise((r) => setTimeout(r, 2000)); // ~10 batches written to the spool, never sent
+    const { hub, seen, proxy, cfg, run1 } = await agentProcessCutOff(5);
     const mport = Number(run1.match[1]);
     const lastSeq = await metric(mport, 'rackpilot_outbox_last_seq');
     const unacked = await metric(mport, 'rackpilot_outbox_batches');
@@ -120,7 +141,7 @@ describe('durable delivery', () => {
     const storedBefore = hub.racks.get('rack-demo')!.counters.batches;
 
     proxy.restore();
-    const run2 = await startCli(['agent', '--config', cfg], /"msg":"hub link up"/);
+    const run2 = await agentProcess(cfg, /"msg":"hub link up"/);
     await until(() => (hub.racks.get('rack-demo')?.ackedUpto() ?? 0) >= lastSeq + 5, { what: 'the spooled backlog and new batches', timeoutMs: 15_000 });
     run2.child.kill('SIGTERM');
     expect(await waitExit(run2.child)).toBe(0);
@@ -138,17 +159,7 @@ describe('durable delivery', () => {
   });
 
   it('a spool damaged on disk between runs: the damaged batches reach the hub as a loss event, the rest intact', async () => {
-    const sim = await simulator();
-    const { hub, seen } = await recordingHub();
-    const proxy = await CuttableProxy.start(hub.address);
-    cleanup.push(() => proxy.close());
-    const dir = await tempDir('rp-agent-');
-    const cfg = join(dir, 'rack.yaml');
-    await writeFile(cfg, stringify(agentConfig(sim, `ws://127.0.0.1:${proxy.port}/agent`, join(dir, 'spool'))));
-    const run1 = await startCli(['agent', '--config', cfg], /"msg":"hub link up"/);
-    await until(() => (hub.racks.get('rack-demo')?.ackedUpto() ?? 0) >= 3, { what: 'acked batches' });
-    proxy.outage();
-    await new Promise((r) => setTimeout(r, 2000));
+    const { hub, seen, proxy, dir, cfg, run1 } = await agentProcessCutOff(3);
     run1.child.kill('SIGTERM');
     expect(await waitExit(run1.child)).toBe(0);
     // Flip a byte inside the catalog record and inside two neighbouring unacked batches.
@@ -166,7 +177,7 @@ describe('durable delivery', () => {
     await writeFile(path, bytes);
 
     proxy.restore();
-    const run2 = await startCli(['agent', '--config', cfg], /"msg":"hub link up"/);
+    const run2 = await agentProcess(cfg, /"msg":"hub link up"/);
     const rack = await until(() => {
       const r = hub.racks.get('rack-demo');
       return r && r.events.some((e) => e.type === 'spool.lost') && r.ackedUpto() > 20 ? r : undefined;
