@@ -27,7 +27,7 @@ import { COMMAND_STATUS, json, route, type ApiHub } from './api.js';
 import { certificateAgents, tokenAgent, type TokenTable } from './auth.js';
 import { HubJournal } from './journal.js';
 import { restoreSnapshot, snapshotOf } from './snapshot.js';
-import { RackRecord, UnknownCatalogError } from './state.js';
+import { checkBatch, checkHello, RackRecord, UnknownCatalogError } from './state.js';
 
 export interface HubTls {
   readonly cert: string;
@@ -445,27 +445,6 @@ function listenOn(server: Server, port: number, host: string): Promise<void> {
       resolve();
     });
   });
-}
-
-function checkHello(h: pb.Hello): string | undefined {
-  if (!h.agentId || !h.rackId) return 'Hello needs agent_id and rack_id';
-  if (!(h.streamId > 0)) return 'Hello needs a stream_id';
-  const aliases = new Set<number>();
-  for (const s of h.series as pb.SeriesDef[]) {
-    if (!(s.alias > 0)) return `series ${s.device}/${s.quantity} has alias 0`;
-    if (aliases.has(s.alias)) return `alias ${s.alias} declared twice`;
-    aliases.add(s.alias);
-  }
-  return undefined;
-}
-
-function checkBatch(b: pb.TelemetryBatch): string | undefined {
-  if (!(b.seq > 0)) return 'batch without seq';
-  for (const [i, g] of (b.groups as pb.SampleGroup[]).entries()) {
-    if (g.values.length !== g.aliasDeltas.length) return `group ${i}: ${g.aliasDeltas.length} aliases but ${g.values.length} values`;
-    if (g.missingQuality.length !== g.missingAliasDeltas.length) return `group ${i}: missing aliases and qualities differ in count`;
-  }
-  return undefined;
 }
 
 export async function startHub(opts: HubOptions): Promise<Hub> {

@@ -266,3 +266,26 @@ export class UnknownCatalogError extends Error {
     this.name = 'UnknownCatalogError';
   }
 }
+
+/** Why a Hello is unacceptable, or undefined. */
+export function checkHello(h: pb.Hello): string | undefined {
+  if (!h.agentId || !h.rackId) return 'Hello needs agent_id and rack_id';
+  if (!(h.streamId > 0)) return 'Hello needs a stream_id';
+  const aliases = new Set<number>();
+  for (const s of h.series as pb.SeriesDef[]) {
+    if (!(s.alias > 0)) return `series ${s.device}/${s.quantity} has alias 0`;
+    if (aliases.has(s.alias)) return `alias ${s.alias} declared twice`;
+    aliases.add(s.alias);
+  }
+  return undefined;
+}
+
+/** Why a batch is malformed (columns that disagree), or undefined. */
+export function checkBatch(b: pb.TelemetryBatch): string | undefined {
+  if (!(b.seq > 0)) return 'batch without seq';
+  for (const [i, g] of (b.groups as pb.SampleGroup[]).entries()) {
+    if (g.values.length !== g.aliasDeltas.length) return `group ${i}: ${g.aliasDeltas.length} aliases but ${g.values.length} values`;
+    if (g.missingQuality.length !== g.missingAliasDeltas.length) return `group ${i}: missing aliases and qualities differ in count`;
+  }
+  return undefined;
+}

@@ -27,6 +27,7 @@ import { decodeHubMessage, encodeAgentMessage, frameBatch, type pb } from '../..
 import { Backoff } from '../runtime/backoff.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { Logger } from '../runtime/log.js';
+import { TokenBucket } from '../runtime/token-bucket.js';
 import type { BuiltBatch } from './encoder.js';
 import type { Outbox } from './outbox.js';
 
@@ -102,8 +103,7 @@ export class HubLink {
   private backfillEnd = 0;
   private awaitingSendCallback = false;
   private stopWaiters: (() => void)[] = [];
-  private tokens = 0;
-  private tokensAtMs = 0;
+  private readonly bucket: TokenBucket;
   private throttleArmed = false;
 
   constructor(
@@ -113,6 +113,7 @@ export class HubLink {
     private readonly handlers: HubLinkHandlers,
   ) {
     this.backoff = new Backoff({ initialMs: opts.backoffInitialMs, maxMs: opts.backoffMaxMs, minMs: Math.min(100, opts.backoffInitialMs) }, deps.random);
+    this.bucket = new TokenBucket(opts.backfillBytesPerS ?? 0);
     outbox.subscribe?.((c) => {
       if (c.type === 'readable') this.pump();
       else if (this._state === 'up' && this.rebirth()) this.deps.log.warn('outbox dropped batches; Hello re-sent with the new oldest seq', { batches: c.batches, samples: c.samples });
@@ -344,7 +345,7 @@ export class HubLink {
       const back = this.outbox.after(this.backfillCursor, 1)[0];
       if (!back || back.seq > this.backfillEnd) return; // the outbox says 'readable' when it has more
       this.backfillCursor = back.seq;
-      this.tokens -= this.sendBatch(ws, back, true);
+      this.bucket.take(this.sendBatch(ws, back, true));
       this.stats.backfillBatchesSent++;
     }
     this.awaitingSendCallback = true; // resumed by the next send callback
@@ -354,21 +355,17 @@ export class HubLink {
     return Math.min(this.opts.highWaterBytes, this.opts.backfillHighWaterBytes ?? 64 << 10);
   }
 
-  /** Token bucket (one second of burst): true when backfill may send now, else a timer resumes it. */
+  /** True when the backfill rate allows sending now; otherwise a timer resumes the pump. */
   private backfillAllowed(): boolean {
-    const rate = this.opts.backfillBytesPerS ?? 0;
-    if (rate <= 0) return true;
     const now = this.deps.clock.monotonic();
-    this.tokens = Math.min(rate, this.tokens + ((now - this.tokensAtMs) * rate) / 1000);
-    this.tokensAtMs = now;
-    if (this.tokens > 0) return true;
+    if (this.bucket.ready(now)) return true;
     if (!this.throttleArmed) {
       this.throttleArmed = true;
       this.stats.backfillThrottled++;
       this.arm(() => {
         this.throttleArmed = false;
         this.pump();
-      }, Math.ceil(((1 - this.tokens) * 1000) / rate), 'throttle');
+      }, this.bucket.waitMs(now), 'throttle');
     }
     return false;
   }

@@ -19,14 +19,17 @@
 //    placeholder batches carrying a `spool.lost` event, so the hub's window moves on and the
 //    loss is visible at the hub.
 
-import { encodeBatch, pb } from '../../../protocols/wire/codec.js';
+import { pb } from '../../../protocols/wire/codec.js';
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
 import type { Logger } from '../../runtime/log.js';
-import { eventToWire, type AgentEvent, type BuiltBatch } from '../encoder.js';
+import type { AgentEvent, BuiltBatch } from '../encoder.js';
 import type { Outbox, OutboxChange, OutboxStats } from '../outbox.js';
 import { BatchIndex, NO_SEGMENT, State } from './batch-index.js';
+import { BatchCache } from './cache.js';
+import * as ev from './events.js';
 import type { SpoolFs } from './fs.js';
 import { recover } from './recover.js';
+import { SerialIo } from './serial-io.js';
 import { readState, writeState } from './state-file.js';
 import { SegmentWriter, type WriteOutcome } from './writer.js';
 
@@ -71,22 +74,17 @@ const READAHEAD_BYTES = 256 << 10;
 
 export class DiskSpool implements Outbox {
   private readonly index = new BatchIndex();
-  /** Bytes of batches held in memory: pending writes, the newest, memory-only ones. */
-  private readonly mem = new Map<number, Uint8Array>();
-  private readonly readahead = new Map<number, Uint8Array>();
-  private memBytes = 0;
-  private readaheadBytes = 0;
+  private readonly cache: BatchCache;
+  private readonly io: SerialIo;
   private seq: number;
   private ackedUpto: number;
   private readonly listeners: ((c: OutboxChange) => void)[] = [];
   private eventSink: ((e: AgentEvent) => void) | undefined;
   private readonly queuedEvents: AgentEvent[] = [];
-  private io: Promise<void> = Promise.resolve();
-  /** When the I/O operation in progress started (monotonic), undefined when idle. */
-  private ioSince: number | undefined;
   private stallReported = false;
   private writeQueued = false;
   private readQueued = false;
+  private syncTimer: TimerHandle | undefined;
   private stateTimer: TimerHandle | undefined;
   private closed = false;
   private readonly s = { droppedBatches: 0, droppedSamples: 0, ackedBatches: 0, ackedSamples: 0, appendedBatches: 0, appendedSamples: 0, lostBatches: 0, corruptRegions: 0 };
@@ -101,6 +99,8 @@ export class DiskSpool implements Outbox {
   ) {
     this.seq = lastSeq;
     this.ackedUpto = ackedUpto;
+    this.cache = new BatchCache(opts.memoryBytes, READAHEAD_BYTES * 4);
+    this.io = new SerialIo(deps.clock, (err) => deps.log.error('spool I/O failed', { err }));
   }
 
   /** Opens (and recovers) the spool in `opts.dir`, creating it if needed. */
@@ -108,11 +108,6 @@ export class DiskSpool implements Outbox {
     const { fs, log } = deps;
     await fs.mkdir(opts.dir);
     const st = await readState(fs, opts.dir);
-    const early: AgentEvent[] = [];
-    if (!st.ok) {
-      log.warn('spool state file damaged; re-sending everything spooled (the hub drops duplicates)', { reason: st.reason });
-      early.push({ timeMs: deps.clock.now(), severity: 'warning', type: 'spool.state_damaged', message: `spool state file damaged (${st.reason}); spooled batches are re-sent` });
-    }
     const acked = st.ok ? (st.state?.ackedUpto ?? 0) : 0;
     const rec = await recover(fs, opts.dir, acked, log);
     const streamId = (st.ok ? st.state?.streamId : undefined) ?? rec.streamId ?? deps.newStreamId();
@@ -124,12 +119,9 @@ export class DiskSpool implements Outbox {
     }
     spool.s.lostBatches = rec.lostBatches;
     spool.s.corruptRegions = rec.corruptRegions;
-    spool.queuedEvents.push(...early);
-    if (rec.corruptRegions || rec.unreadableSegments || rec.lostBatches) {
-      const message = `spool recovery: ${rec.corruptRegions} damaged region(s) (${rec.corruptBytes} bytes) skipped, ${rec.unreadableSegments} unreadable segment(s); ${rec.lostBatches} batch(es) lost`;
-      log.warn(message);
-      spool.queuedEvents.push({ timeMs: deps.clock.now(), severity: rec.lostBatches ? 'critical' : 'warning', type: 'spool.recovered_damage', message, values: { corrupt_regions: rec.corruptRegions, corrupt_bytes: rec.corruptBytes, lost_batches: rec.lostBatches } });
-    }
+    if (!st.ok) spool.event(ev.stateDamaged(st.reason));
+    const damage = ev.recoveryDamage(rec);
+    if (damage) spool.event(damage);
     await writer.start(streamId, spool.seq + 1, deps.clock.now());
     await writeState(fs, opts.dir, { streamId, ackedUpto: acked });
     await writer.deleteAcked(acked);
@@ -193,8 +185,7 @@ export class DiskSpool implements Outbox {
       seq: b.seq, seg: NO_SEGMENT, off: 0, len: 0, samples: b.samples, missing: b.missing, events: b.events,
       timeMs: b.baseTimeMs, catalog: b.catalogVersion ?? 0, state: stalled ? State.memOnly : State.pending,
     });
-    this.mem.set(b.seq, b.bytes);
-    this.memBytes += b.bytes.length;
+    this.cache.put(b.seq, b.bytes);
     this.s.appendedBatches++;
     this.s.appendedSamples += b.samples;
     if (stalled) {
@@ -211,7 +202,7 @@ export class DiskSpool implements Outbox {
     let n = 0;
     while (this.index.size && this.index.seq(this.index.first) <= limit) {
       const e = this.index.get(this.index.first);
-      this.forget(e.seq);
+      this.cache.forget(e.seq);
       this.index.shift();
       this.s.ackedBatches++;
       this.s.ackedSamples += e.samples;
@@ -232,7 +223,7 @@ export class DiskSpool implements Outbox {
         continue;
       }
       const e = this.index.get(i);
-      const bytes = this.mem.get(e.seq) ?? this.readahead.get(e.seq);
+      const bytes = this.cache.get(e.seq);
       if (!bytes) {
         this.requestRead(i);
         break;
@@ -256,7 +247,7 @@ export class DiskSpool implements Outbox {
       batches: this.index.size, bytes: this.writer.diskBytes, oldestSeq: this.index.size ? this.index.seq(this.index.first) : 0,
       droppedBatches: this.s.droppedBatches, droppedSamples: this.s.droppedSamples, ackedBatches: this.s.ackedBatches, ackedSamples: this.s.ackedSamples,
       appendedBatches: this.s.appendedBatches, appendedSamples: this.s.appendedSamples,
-      segments: this.writer.segmentCount, diskBytes: this.writer.diskBytes, memoryBytes: this.memBytes + this.readaheadBytes,
+      segments: this.writer.segmentCount, diskBytes: this.writer.diskBytes, memoryBytes: this.cache.bytes,
       memOnlyBatches: this.index.count(State.memOnly), lostBatches: this.s.lostBatches, corruptRegions: this.s.corruptRegions,
       writeErrors: this.writer.stats.writeErrors, fsyncs: this.writer.stats.fsyncs, degraded: this.writer.degraded,
     };
@@ -267,7 +258,8 @@ export class DiskSpool implements Outbox {
     if (this.closed) return;
     this.closed = true;
     this.stateTimer?.cancel();
-    await this.enqueue(async () => {
+    this.syncTimer?.cancel();
+    await this.io.run(async () => {
       await this.writeNow();
       await this.writer.sync();
       await writeState(this.deps.fs, this.opts.dir, { streamId: this._streamId, ackedUpto: this.ackedUpto });
@@ -280,14 +272,14 @@ export class DiskSpool implements Outbox {
   private scheduleWrite(): void {
     if (this.writeQueued) return;
     this.writeQueued = true;
-    void this.enqueue(async () => {
+    void this.io.run(async () => {
       this.writeQueued = false;
       await this.writeNow();
     });
   }
 
   private async writeNow(): Promise<void> {
-    const out = await this.writer.writePending(this.index, this.mem, this.deps.clock.monotonic(), {
+    const out = await this.writer.writePending(this.index, this.cache.held, this.deps.clock.monotonic(), {
       retryMs: this.opts.retryMs ?? 5000, maxBytes: this.opts.maxBytes, reserveBytes: this.opts.reserveBytes,
       dropOldest: (reason) => this.dropOldestSegment(reason),
     });
@@ -297,29 +289,19 @@ export class DiskSpool implements Outbox {
 
   private report(out: WriteOutcome): void {
     if (out.failed) {
-      const { code, entered } = out.failed;
-      if (entered) {
-        const message = `spool disk write failed (${code}); batches kept in memory (up to ${this.opts.memoryBytes} bytes) and sent from there`;
-        this.deps.log.error(message, { code });
-        this.event({ severity: 'critical', type: 'spool.degraded', message, attrs: { code } });
-      }
+      if (out.failed.entered) this.event(ev.degraded(out.failed.code, this.opts.memoryBytes));
       this.emit({ type: 'readable' });
       this.enforceMemory();
     }
-    if (out.recovered) {
-      this.deps.log.info('spool disk writes work again');
-      this.event({ severity: 'info', type: 'spool.recovered', message: 'spool disk writes work again' });
-    }
+    if (out.recovered) this.event(ev.recovered());
   }
-
-  private syncTimer: TimerHandle | undefined;
 
   private scheduleSync(): void {
     if (this.syncTimer || !this.writer.unsynced) return;
     const wait = this.writer.lastSyncMono + this.opts.fsyncIntervalMs - this.deps.clock.monotonic();
     const run = (): void => {
       this.syncTimer = undefined;
-      void this.enqueue(async () => {
+      void this.io.run(async () => {
         if (await this.writer.syncIndex(this.index)) this.emit({ type: 'readable' });
         this.enforceMemory();
       });
@@ -332,7 +314,7 @@ export class DiskSpool implements Outbox {
     if (this.stateTimer || this.closed) return;
     this.stateTimer = this.deps.clock.setTimeout(() => {
       this.stateTimer = undefined;
-      void this.enqueue(async () => {
+      void this.io.run(async () => {
         try {
           await writeState(this.deps.fs, this.opts.dir, { streamId: this._streamId, ackedUpto: this.ackedUpto });
         } catch (err) {
@@ -350,78 +332,33 @@ export class DiskSpool implements Outbox {
   private async dropOldestSegment(reason: string): Promise<boolean> {
     const seg = await this.writer.dropOldest();
     if (!seg) return false;
-    let batches = 0;
-    let samples = 0;
-    let events = 0;
-    let from = 0;
-    let to = 0;
-    let t0 = 0;
-    let t1 = 0;
+    if (!this.index.size || this.index.seq(this.index.first) > seg.lastSeq) return true; // it held only acked batches
+    const first = this.index.get(this.index.first);
+    let last = first;
+    const d = { batches: 0, samples: 0, events: 0 };
     while (this.index.size && this.index.seq(this.index.first) <= seg.lastSeq) {
-      const e = this.index.get(this.index.first);
-      this.forget(e.seq);
+      last = this.index.get(this.index.first);
+      this.cache.forget(last.seq);
       this.index.shift();
-      if (!batches) [from, t0] = [e.seq, e.timeMs];
-      [to, t1] = [e.seq, e.timeMs];
-      batches++;
-      samples += e.samples;
-      events += e.events;
+      d.batches++;
+      d.samples += last.samples;
+      d.events += last.events;
     }
-    this.s.droppedBatches += batches;
-    this.s.droppedSamples += samples;
-    if (batches) this.reportDrop(reason, { batches, samples, events, from, to, t0, t1 });
+    this.s.droppedBatches += d.batches;
+    this.s.droppedSamples += d.samples;
+    this.event(ev.dropped(reason, { ...d, firstSeq: first.seq, lastSeq: last.seq, firstTimeMs: first.timeMs, lastTimeMs: last.timeMs }));
+    this.emit({ type: 'dropped', batches: d.batches, samples: d.samples });
     return true;
   }
 
-  private reportDrop(reason: string, d: { batches: number; samples: number; events: number; from: number; to: number; t0: number; t1: number }): void {
-    const message = `spool ${reason}: dropped the oldest ${d.batches} batch(es), ${d.samples} samples and ${d.events} events (seq ${d.from}–${d.to}, ${new Date(d.t0).toISOString()} to ${new Date(d.t1).toISOString()})`;
-    this.deps.log.warn(message);
-    this.event({ severity: 'critical', type: 'spool.dropped', message, values: { batches: d.batches, samples: d.samples, events: d.events, first_seq: d.from, last_seq: d.to, first_time_ms: d.t0, last_time_ms: d.t1 }, attrs: { reason } });
-    this.emit({ type: 'dropped', batches: d.batches, samples: d.samples });
-  }
-
-  /** Keeps memory under `memoryBytes`: forget the oldest fsynced bytes, then drop memory-only batches. */
+  /** Keeps memory under `memoryBytes`; memory-only batches dropped on the way are counted and reported. */
   private enforceMemory(): void {
-    if (this.memBytes <= this.opts.memoryBytes) return;
-    for (const [seq, bytes] of this.mem) {
-      if (this.memBytes <= this.opts.memoryBytes) return;
-      const i = this.index.find(seq);
-      if (i === -1 || this.index.state(i) === State.durable) this.dropMem(seq, bytes);
-    }
-    let lost = 0;
-    let samples = 0;
-    for (const [seq, bytes] of this.mem) {
-      if (this.memBytes <= this.opts.memoryBytes) break;
-      const i = this.index.find(seq);
-      if (i === -1 || this.index.state(i) !== State.memOnly) continue;
-      this.dropMem(seq, bytes);
-      this.index.setState(i, State.lost);
-      lost++;
-      samples += this.index.get(i).samples;
-    }
-    if (lost) {
-      this.s.lostBatches += lost;
-      this.s.droppedBatches += lost;
-      this.s.droppedSamples += samples;
-      const message = `spool memory full while the disk fails: dropped ${lost} memory-only batch(es), ${samples} samples`;
-      this.deps.log.warn(message);
-      this.event({ severity: 'critical', type: 'spool.dropped', message, values: { batches: lost, samples }, attrs: { reason: 'memory bound' } });
-    }
-  }
-
-  private dropMem(seq: number, bytes: Uint8Array): void {
-    this.mem.delete(seq);
-    this.memBytes -= bytes.length;
-  }
-
-  private forget(seq: number): void {
-    const m = this.mem.get(seq);
-    if (m) this.dropMem(seq, m);
-    const r = this.readahead.get(seq);
-    if (r) {
-      this.readahead.delete(seq);
-      this.readaheadBytes -= r.length;
-    }
+    const { batches, samples } = this.cache.shrink(this.index);
+    if (!batches) return;
+    this.s.lostBatches += batches;
+    this.s.droppedBatches += batches;
+    this.s.droppedSamples += samples;
+    this.event(ev.memoryDropped(batches, samples));
   }
 
   // ---- reading -----------------------------------------------------------------------------
@@ -430,15 +367,14 @@ export class DiskSpool implements Outbox {
     if (this.readQueued) return;
     this.readQueued = true;
     const run = this.writer.readRun(this.index, pos, READAHEAD_BYTES);
-    void this.enqueue(async () => {
+    void this.io.run(async () => {
       this.readQueued = false;
       const got = await this.writer.read(run);
       for (const r of got) {
         const i = this.index.find(r.seq);
         if (i === -1) continue; // acked or dropped meanwhile
         if (r.bytes) {
-          this.readahead.set(r.seq, r.bytes);
-          this.readaheadBytes += r.bytes.length;
+          this.cache.putAhead(r.seq, r.bytes);
           continue;
         }
         this.index.setState(i, State.lost);
@@ -446,54 +382,24 @@ export class DiskSpool implements Outbox {
         this.s.corruptRegions++;
         this.deps.log.error('spool batch unreadable on disk; sent as lost', { seq: r.seq, reason: r.error });
       }
-      this.trimReadahead();
       this.emit({ type: 'readable' });
     });
   }
 
-  private trimReadahead(): void {
-    for (const [seq, bytes] of this.readahead) {
-      if (this.readaheadBytes <= READAHEAD_BYTES * 4) return;
-      this.readahead.delete(seq);
-      this.readaheadBytes -= bytes.length;
-    }
-  }
-
-  /** An empty batch standing in for a lost seq; the first of a run carries the loss event. */
+  /** The placeholder for lost entry i; the first of a run of lost seqs says how many. */
   private placeholder(i: number): BuiltBatch {
-    const e = this.index.get(i);
-    const first = i === this.index.first || this.index.state(i - 1) !== State.lost || this.index.seq(i - 1) !== e.seq - 1;
-    let run = 1;
-    while (first && i + run < this.index.end && this.index.state(i + run) === State.lost && this.index.seq(i + run) === e.seq + run) run++;
-    const events = first
-      ? [eventToWire({ timeMs: e.timeMs, severity: 'critical', type: 'spool.lost', message: `${run} batch(es) from seq ${e.seq} were lost in the agent's spool (damaged on disk, or dropped while the disk failed)`, values: { batches: run, first_seq: e.seq } })]
-      : [];
-    return { seq: e.seq, bytes: encodeBatch({ seq: e.seq, baseTimeMs: e.timeMs, events }), samples: 0, missing: 0, events: events.length, baseTimeMs: e.timeMs };
+    const seq = this.index.seq(i);
+    const lostAt = (j: number, s: number): boolean => j >= this.index.first && j < this.index.end && this.index.state(j) === State.lost && this.index.seq(j) === s;
+    let run = 0;
+    if (!lostAt(i - 1, seq - 1)) while (lostAt(i + run, seq + run)) run++;
+    return ev.lostPlaceholder(seq, this.index.get(i).timeMs, run);
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
 
-  private enqueue(op: () => Promise<void>): Promise<void> {
-    const run = async (): Promise<void> => {
-      this.ioSince = this.deps.clock.monotonic();
-      try {
-        await op();
-      } finally {
-        this.ioSince = undefined;
-        this.stallReported = false;
-      }
-    };
-    const p = this.io.then(run).catch((err: unknown) => this.deps.log.error('spool I/O failed', { err }));
-    this.io = p;
-    return p;
-  }
-
   /** Resolves once every queued I/O operation has finished (tests, shutdown). */
-  async settled(): Promise<void> {
-    for (let p = this.io; ; p = this.io) {
-      await p;
-      if (p === this.io) return;
-    }
+  settled(): Promise<void> {
+    return this.io.settled();
   }
 
   /**
@@ -501,8 +407,11 @@ export class DiskSpool implements Outbox {
    * waiting for that write or fsync become memory-only, so live data keeps flowing to the hub.
    */
   private checkStall(): boolean {
-    const since = this.ioSince;
-    if (since === undefined || this.deps.clock.monotonic() - since <= (this.opts.stallMs ?? 5000)) return false;
+    const busy = this.io.busyMs();
+    if (busy <= (this.opts.stallMs ?? 5000)) {
+      this.stallReported = false;
+      return false;
+    }
     if (!this.stallReported) {
       this.stallReported = true;
       let n = 0;
@@ -513,9 +422,7 @@ export class DiskSpool implements Outbox {
           n++;
         }
       }
-      const message = `spool disk stalled (an operation has run ${Math.round(this.deps.clock.monotonic() - since)} ms); ${n} batch(es) and new ones kept in memory and sent from there`;
-      this.deps.log.error(message);
-      this.event({ severity: 'critical', type: 'spool.degraded', message, attrs: { code: 'STALLED' } });
+      this.event(ev.stalled(busy, n));
       this.emit({ type: 'readable' });
     }
     return true;
@@ -525,9 +432,12 @@ export class DiskSpool implements Outbox {
     for (const l of this.listeners) l(c);
   }
 
-  private event(e: Omit<AgentEvent, 'timeMs'>): void {
-    const ev: AgentEvent = { timeMs: this.deps.clock.now(), ...e };
-    if (this.eventSink) this.eventSink(ev);
-    else this.queuedEvents.push(ev);
+  /** Logs the event and hands it to the sink (queued until there is one). */
+  private event(e: ev.SpoolEvent): void {
+    const out: AgentEvent = { timeMs: this.deps.clock.now(), ...e };
+    const level = e.severity === 'critical' ? 'error' : e.severity === 'warning' ? 'warn' : 'info';
+    this.deps.log[level](e.message, { type: e.type, ...e.values, ...e.attrs });
+    if (this.eventSink) this.eventSink(out);
+    else this.queuedEvents.push(out);
   }
 }
