@@ -35,10 +35,8 @@ export class FaultyFs implements SpoolFs {
   readonly fail: Partial<Record<Op, string>> = {};
   readonly hang: Partial<Record<Op, boolean>> = {};
   free: number | undefined;
-  readonly calls: Record<Op, number> = { write: 0, datasync: 0, open: 0, freeBytes: 0, writeFileAtomic: 0 };
 
   private check(op: Op): Promise<void> | undefined {
-    this.calls[op]++;
     if (this.hang[op]) return new Promise<void>(() => {});
     const code = this.fail[op];
     if (code) return Promise.reject(Object.assign(new Error(`${op}: injected ${code}`), { code }));

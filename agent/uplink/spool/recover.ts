@@ -4,7 +4,7 @@
 
 import { scanAll } from '../../../protocols/wire/record.js';
 import type { Logger } from '../../runtime/log.js';
-import { State, type Entry } from './batch-index.js';
+import { NO_SEGMENT, State, type Entry } from './batch-index.js';
 import type { SpoolFs } from './fs.js';
 import { decodeSpoolRecord } from './records.js';
 
@@ -38,8 +38,9 @@ export interface Recovery {
 const MAX_GAP = 1_000_000;
 
 export async function recover(fs: SpoolFs, dir: string, ackedUpto: number, log: Logger): Promise<Recovery> {
-  const names = (await fs.list(dir)).filter((n) => SEGMENT_RE.test(n)).sort();
-  for (const n of await fs.list(dir)) if (n.endsWith('.tmp')) await fs.unlink(`${dir}/${n}`).catch(() => undefined);
+  const files = await fs.list(dir);
+  const names = files.filter((n) => SEGMENT_RE.test(n)).sort();
+  for (const n of files) if (n.endsWith('.tmp')) await fs.unlink(`${dir}/${n}`).catch(() => undefined);
   const segments: RecoveredSegment[] = [];
   const found: Entry[] = [];
   const catalogs = new Map<number, Uint8Array>();
@@ -104,5 +105,5 @@ export async function recover(fs: SpoolFs, dir: string, ackedUpto: number, log: 
 }
 
 export function lostEntry(seq: number, timeMs: number): Entry {
-  return { seq, seg: 0xffffffff, off: 0, len: 0, samples: 0, missing: 0, events: 0, timeMs, catalog: 0, state: State.lost };
+  return { seq, seg: NO_SEGMENT, off: 0, len: 0, samples: 0, missing: 0, events: 0, timeMs, catalog: 0, state: State.lost };
 }

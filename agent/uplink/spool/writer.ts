@@ -210,8 +210,9 @@ export class SegmentWriter {
     let size = this.active?.seg.bytes ?? 0;
     for (const seq of todo) {
       const i = index.find(seq);
+      const bytes = mem.get(seq);
+      if (i === -1 || !bytes) continue; // acked meanwhile (a hub acking what it cannot have)
       const e = index.get(i);
-      const bytes = mem.get(seq) as Uint8Array;
       const rec = batchRecord({ seq, samples: e.samples, missing: e.missing, events: e.events, baseTimeMs: e.timeMs, catalogVersion: e.catalog }, bytes);
       if (!this.active || this.mustRoll || (size + rec.length > this.segmentBytes && size > 64)) {
         await flush();
