@@ -42,9 +42,10 @@ demo: build
 bench: build
 	$(NODE) build/run-ts.mjs bench/main.ts $(if $(ONLY),--only $(ONLY))
 
-# Debian tools the tests talk to (real peers): protoc, mbpoll, socat, pymodbus.
+# Debian tools the tests talk to (real peers): protoc, mbpoll, socat, pymodbus; openssl makes
+# the throw-away certificates of the TLS tests and the demo.
 tools:
-	apt-get install -y --no-install-recommends protobuf-compiler mbpoll socat python3-pymodbus
+	apt-get install -y --no-install-recommends protobuf-compiler mbpoll socat python3-pymodbus openssl
 
 clean:
 	rm -rf dist .cache coverage

@@ -1,14 +1,18 @@
 // Composition root: the only module that builds real I/O (TCP sockets, WebSockets, the HTTP
-// listener, child processes) and wires drivers, rack model, uplink and local API together.
+// listener, child processes, the spool's files) and wires drivers, rack model, uplink and local
+// API together.
 
 import { spawn } from 'node:child_process';
-import { randomInt } from 'node:crypto';
+import { randomInt, type KeyObject } from 'node:crypto';
+import { chmod, unlink } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createConnection } from 'node:net';
+import { resolve } from 'node:path';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type pb } from '../protocols/wire/codec.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { ConfigError } from './config/shape.js';
 import { HealthTracker } from './core/health.js';
 import { RackState, type CircuitSpec } from './core/rack.js';
 import { bad, type Sample } from './core/reading.js';
@@ -24,11 +28,15 @@ import { systemClock, type Clock } from './runtime/clock.js';
 import { createExec, type Exec, type ExecStats } from './runtime/exec.js';
 import { createLogger, type Logger } from './runtime/log.js';
 import { FixedRateScheduler, type TickInfo } from './runtime/scheduler.js';
+import { CredentialError } from './runtime/credentials.js';
 import { buildCatalog, catalogToWire } from './uplink/catalog.js';
 import { CommandProcessor } from './uplink/commands.js';
+import { loadHubCredentials, wsOptions } from './uplink/credentials.js';
 import { BatchBuilder, type AgentEvent } from './uplink/encoder.js';
-import { HubLink } from './uplink/hub-link.js';
-import { MemoryOutbox } from './uplink/outbox.js';
+import { HubLink, type WebSocketFactory } from './uplink/hub-link.js';
+import { MemoryOutbox, type Outbox } from './uplink/outbox.js';
+import { nodeSpoolFs, type SpoolFs } from './uplink/spool/fs.js';
+import { DiskSpool } from './uplink/spool/spool.js';
 import { VERSION } from './version.js';
 
 export interface AgentOptions {
@@ -38,6 +46,8 @@ export interface AgentOptions {
   readonly onCycle?: (a: Agent) => void;
   /** On stop, wait this long for the hub to ack batches in flight (default 2000 ms). */
   readonly drainMs?: number;
+  /** The spool's file system (default: the real one; tests pass one that fails on command). */
+  readonly spoolFs?: SpoolFs;
 }
 
 export interface AgentStats {
@@ -57,20 +67,33 @@ export interface AgentStats {
 const DEVICE_DOWN_SEVERITY = { up: 'info', degraded: 'warning', down: 'critical', unknown: 'info' } as const;
 const RECENT_EVENTS = 50;
 
+/** The uplink's real parts, built by startAgent when the config has a hub. */
+export interface UplinkParts {
+  /** A DiskSpool when the config has a spool, else a MemoryOutbox. */
+  readonly outbox: Outbox;
+  readonly spool?: DiskSpool;
+  readonly connect: WebSocketFactory;
+  readonly commandKeys: readonly KeyObject[];
+  /** How the link is secured, for logs and the demo view (never the secrets themselves). */
+  readonly security: string;
+}
+
 export class Agent {
   readonly rack: RackState;
   readonly health = new HealthTracker();
   readonly scheduler: FixedRateScheduler;
   readonly link: HubLink | undefined;
-  readonly outbox: MemoryOutbox | undefined;
+  readonly outbox: Outbox | undefined;
+  readonly spool: DiskSpool | undefined;
+  readonly commands: CommandProcessor;
+  readonly security: string;
   readonly series: readonly SeriesSpec[];
   readonly recentEvents: AgentEvent[] = [];
   metricsAddress: { host: string; port: number } | undefined;
   private readonly builder: BatchBuilder;
-  private readonly commands: CommandProcessor;
   private samplesProduced = 0;
   private firstBatchSentMs: number | undefined;
-  private httpServer: Server | undefined;
+  private httpServers: Server[] = [];
   private stopped = false;
 
   constructor(
@@ -78,8 +101,9 @@ export class Agent {
     readonly drivers: readonly DeviceDriver[],
     private readonly clock: Clock,
     private readonly log: Logger,
-    private readonly opts: AgentOptions,
+    private readonly opts: AgentOptions & { readonly uplink?: UplinkParts },
   ) {
+    const uplink = opts.uplink;
     this.series = drivers.flatMap((d) => d.series);
     const maxAgeOf = new Map(this.series.flatMap((s) => (s.maxAgeMs !== undefined ? [[keyOf(s), s.maxAgeMs] as const] : [])));
     this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs, maxAgeOf);
@@ -88,62 +112,84 @@ export class Agent {
     this.commands = new CommandProcessor(config.agent.id, clock, {
       ping: (cmd) => ({ status: 'ok', message: `pong ${cmd.ping?.payload ?? ''}`.trim() }),
       rebirth: () => (this.link?.rebirth() ? { status: 'ok', message: 'Hello re-sent' } : { status: 'failed', message: 'link not up' }),
-    }, (e) => this.event(e));
+    }, (e) => this.event(e), { keys: uplink?.commandKeys ?? [] });
     this.scheduler = new FixedRateScheduler(clock, config.poll.intervalMs, (t) => this.cycle(t), (err) => log.error('poll cycle failed', { err }));
+    this.security = uplink?.security ?? 'no hub';
 
     const hub = config.hub;
-    if (hub) {
-      const streamId = randomInt(1, 2 ** 47);
-      this.outbox = new MemoryOutbox(streamId, { maxBatches: hub.outboxMaxBatches, maxBytes: hub.outboxMaxBytes }, (b) =>
-        log.warn('outbox full: oldest batch dropped', { seq: b.seq, samples: b.samples }));
-      const devices: pb.IDevice[] = drivers.map((d) => ({ id: d.info.id, kind: DEVICE_KIND[d.info.kind], model: d.info.model, address: d.info.address, labels: { ...d.info.labels } }));
+    if (hub && uplink) {
+      const outbox = uplink.outbox;
+      const spool = uplink.spool;
+      this.outbox = outbox;
+      this.spool = spool;
       const seriesWire = catalogToWire(catalog);
-      const outbox = this.outbox;
-      this.link = new HubLink(hub, { clock, log: log.child({ component: 'hub-link' }), connect: (url, o) => new WebSocket(url, o) }, outbox, {
+      spool?.setCatalog(catalog.version, seriesWire);
+      spool?.setEventSink((e) => this.event(e));
+      const devices: pb.IDevice[] = drivers.map((d) => ({ id: d.info.id, kind: DEVICE_KIND[d.info.kind], model: d.info.model, address: d.info.address, labels: { ...d.info.labels } }));
+      this.link = new HubLink(hub, { clock, log: log.child({ component: 'hub-link' }), connect: uplink.connect }, outbox, {
         hello: (session) => ({
           agentId: config.agent.id, siteId: config.agent.site, rackId: config.agent.rack, softwareVersion: VERSION,
-          protocolVersion: PROTOCOL_VERSION, streamId, session, capabilities: ['telemetry', 'events', 'command.ping', 'command.rebirth'],
-          devices, series: seriesWire, catalogVersion: catalog.version, oldestUnackedSeq: outbox.stats().oldestSeq, timeMs: clock.now(),
+          protocolVersion: PROTOCOL_VERSION, streamId: outbox.streamId, session, capabilities: ['telemetry', 'events', 'command.ping', 'command.rebirth'],
+          devices, series: seriesWire, catalogVersion: catalog.version, timeMs: clock.now(),
+          // Nothing below this is coming any more: the oldest unacked, or the next seq when none is.
+          oldestUnackedSeq: outbox.stats().oldestSeq || outbox.nextSeq(),
+          previousCatalogs: spool?.previousCatalogs(catalog.version) ?? [],
         }),
-        message: (msg, reply) => this.onHubMessage(msg, reply),
+        message: (msg, reply, frame) => this.onHubMessage(msg, reply, frame),
       });
     }
   }
 
   /** Starts polling, the hub link and the local API. */
   async start(): Promise<void> {
-    const m = this.config.metrics;
-    if (m.enabled) {
-      const registry = buildAgentMetrics({
-        agentId: this.config.agent.id, version: VERSION, clock: this.clock, rack: this.rack, series: this.series, drivers: this.drivers,
-        health: this.health, scheduler: this.scheduler, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
-      });
-      const server = createServer(localApiHandler(registry));
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(m.listen.port, m.listen.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-      const addr = server.address();
-      if (addr && typeof addr === 'object') this.metricsAddress = { host: addr.address, port: addr.port };
-      this.httpServer = server;
-    }
+    if (this.config.metrics.enabled) await this.startLocalApi();
     this.link?.start();
     this.scheduler.start();
-    this.log.info('agent started', { agent: this.config.agent.id, devices: this.drivers.length, series: this.series.length, intervalMs: this.config.poll.intervalMs, hub: this.config.hub?.url ?? null, metrics: this.metricsAddress ?? null });
+    this.log.info('agent started', {
+      agent: this.config.agent.id, devices: this.drivers.length, series: this.series.length, intervalMs: this.config.poll.intervalMs,
+      hub: this.config.hub?.url ?? null, security: this.security, spool: this.config.spool?.dir ?? null, metrics: this.metricsAddress ?? null,
+    });
+  }
+
+  /** The local API on loopback TCP (anything else only with allowRemote) and optionally a unix socket. */
+  private async startLocalApi(): Promise<void> {
+    const m = this.config.metrics;
+    const registry = buildAgentMetrics({
+      agentId: this.config.agent.id, version: VERSION, clock: this.clock, rack: this.rack, series: this.series, drivers: this.drivers,
+      health: this.health, scheduler: this.scheduler, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
+      ...(this.spool ? { spool: this.spool } : {}), commands: this.commands,
+    });
+    const handler = localApiHandler(registry);
+    const tcp = createServer(handler);
+    await listen(tcp, (cb) => tcp.listen(m.listen.port, m.listen.host, cb));
+    const addr = tcp.address();
+    if (addr && typeof addr === 'object') this.metricsAddress = { host: addr.address, port: addr.port };
+    this.httpServers.push(tcp);
+    if (m.allowRemote) this.log.warn('local API listens beyond loopback (metrics.allowRemote); it has no authentication', { listen: this.metricsAddress });
+    if (m.socket) {
+      const path = m.socket;
+      await unlink(path).catch(() => undefined); // a stale socket from a previous run
+      const sock = createServer(handler);
+      await listen(sock, (cb) => sock.listen(path, cb));
+      await chmod(path, m.socketMode);
+      this.httpServers.push(sock);
+    }
   }
 
   async stop(reason = 'agent stopping'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     await this.scheduler.stop();
+    // Events of the last moments (spool, commands) go out, or into the spool, in a final batch.
+    if (this.outbox && !this.builder.empty) {
+      this.outbox.append(this.builder.build(this.outbox.nextSeq()));
+      this.link?.notify();
+    }
     await this.drain(this.opts.drainMs ?? 2000);
     await this.link?.stop(reason);
+    await this.spool?.close();
     await Promise.all(this.drivers.map((d) => d.close()));
-    const server = this.httpServer;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.all(this.httpServers.map((server) => new Promise<void>((done) => server.close(() => done()))));
     this.log.info('agent stopped', { reason });
   }
 
@@ -208,14 +254,14 @@ export class Agent {
     this.opts.onCycle?.(this);
   }
 
-  private onHubMessage(msg: pb.HubMessage, reply: (m: pb.IAgentMessage) => void): void {
+  private onHubMessage(msg: pb.HubMessage, reply: (m: pb.IAgentMessage) => void, frame: Uint8Array): void {
     if (msg.body === 'rebirth') {
       this.link?.rebirth();
       return;
     }
     if (msg.body === 'command' && msg.command) {
       const cmd = msg.command as pb.Command;
-      void this.commands.handle(cmd).then((result) => reply({ commandResult: result }));
+      void this.commands.handle(cmd, frame).then((result) => reply({ commandResult: result }));
     }
   }
 }
@@ -255,13 +301,55 @@ export function createDriverDeps(clock: Clock, log: Logger): DriverDeps {
   return { ...io, modbusLines: new ModbusLines(io), exec: realExec(clock), host: realHostSystem() };
 }
 
+function listen(server: Server, start: (cb: () => void) => void): Promise<void> {
+  return new Promise<void>((done, fail) => {
+    server.once('error', fail);
+    start(() => {
+      server.off('error', fail);
+      done();
+    });
+  });
+}
+
+/**
+ * The uplink's real parts: credentials from their files (a bad one is a config error naming its
+ * key), the disk spool (or the memory outbox), and the WebSocket factory with TLS options.
+ */
+async function buildUplink(loaded: LoadedConfig, clock: Clock, log: Logger, fs: SpoolFs): Promise<UplinkParts | undefined> {
+  const { hub, spool } = loaded.config;
+  if (!hub) return undefined;
+  let creds;
+  try {
+    creds = await loadHubCredentials(hub, loaded.baseDir);
+  } catch (err) {
+    if (err instanceof CredentialError) throw new ConfigError([{ path: err.what, reason: err.reason }], loaded.source);
+    throw err;
+  }
+  const outbox = spool
+    ? await DiskSpool.open({ ...spool, dir: resolve(loaded.baseDir, spool.dir) }, { fs, clock, log: log.child({ component: 'spool' }), newStreamId: () => randomInt(1, 2 ** 47) })
+    : new MemoryOutbox(randomInt(1, 2 ** 47), { maxBatches: hub.outboxMaxBatches, maxBytes: hub.outboxMaxBytes }, (b) => log.warn('outbox full: oldest batch dropped', { seq: b.seq, samples: b.samples }));
+  if (!spool) log.warn('no spool configured: telemetry not yet acked by the hub is lost if the agent restarts');
+  if (!creds.commandKeys.length) log.warn('no command keys configured (hub.commandKeys): only ping and rebirth commands are accepted');
+  const tls = wsOptions(creds);
+  const security = [
+    hub.url.startsWith('wss://') ? (creds.cert ? 'mutual TLS' : 'TLS') : 'no TLS',
+    ...(creds.token ? ['bearer token'] : []),
+    creds.commandKeys.length ? 'signed commands' : 'unsigned ping/rebirth only',
+  ].join(', ');
+  return {
+    outbox, ...(outbox instanceof DiskSpool ? { spool: outbox } : {}), commandKeys: creds.commandKeys, security,
+    connect: (url, o) => new WebSocket(url, { ...o, ...tls }),
+  };
+}
+
 /** Builds and starts an agent from a loaded config. */
 export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}): Promise<Agent> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: loaded.config.log.level });
   const deps = createDriverDeps(clock, log);
+  const uplink = await buildUplink(loaded, clock, log, opts.spoolFs ?? nodeSpoolFs);
   const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
-  const agent = new Agent(loaded.config, drivers, clock, log, opts);
+  const agent = new Agent(loaded.config, drivers, clock, log, uplink ? { ...opts, uplink } : opts);
   await agent.start();
   return agent;
 }

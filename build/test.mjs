@@ -20,7 +20,7 @@ function run(name, cmd, args, env = {}) {
   });
 }
 
-const missing = [['protoc', 'protobuf-compiler'], ['mbpoll', 'mbpoll'], ['socat', 'socat']]
+const missing = [['protoc', 'protobuf-compiler'], ['mbpoll', 'mbpoll'], ['socat', 'socat'], ['openssl', 'openssl']]
   .filter(([t]) => !process.env.PATH.split(':').some((d) => existsSync(join(d, t))))
   .map(([, pkg]) => pkg);
 if (missing.length) console.log(`note: missing test tools (${missing.join(', ')}); install with: sudo make tools`);

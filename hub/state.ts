@@ -37,10 +37,32 @@ const MAX_EVENTS = 200;
 /** Out-of-order seqs remembered above the watermark before the oldest are given up on. */
 const MAX_ABOVE = 100_000;
 
-/** Exactly-once bookkeeping for one agent stream: everything ≤ watermark is stored. */
+/**
+ * Exactly-once bookkeeping for one agent stream: everything ≤ watermark is stored. `durable` is
+ * the part of that the hub has made durable (its journal fsynced); acks never go beyond it.
+ */
 export class SeqWindow {
   watermark = 0;
+  durable = 0;
   private readonly above = new Set<number>();
+
+  /** Seqs received above the watermark (for snapshots). */
+  get pending(): number[] {
+    return [...this.above];
+  }
+
+  /** A window as a snapshot saved it: everything it held is durable. */
+  static restore(watermark: number, pending: readonly number[]): SeqWindow {
+    const w = new SeqWindow();
+    w.watermark = watermark;
+    w.durable = watermark;
+    for (const p of pending) w.above.add(p);
+    return w;
+  }
+
+  markDurable(upto: number): void {
+    if (upto > this.durable) this.durable = Math.min(upto, this.watermark);
+  }
 
   /** Returns false for a duplicate; otherwise records the seq. */
   accept(seq: number): boolean {
@@ -50,7 +72,11 @@ export class SeqWindow {
       while (this.above.delete(this.watermark + 1)) this.watermark++;
     } else {
       this.above.add(seq);
-      if (this.above.size > MAX_ABOVE) this.skipTo(Math.min(...this.above) - 1);
+      if (this.above.size > MAX_ABOVE) {
+        let min = Infinity;
+        for (const x of this.above) if (x < min) min = x;
+        this.skipTo(min - 1);
+      }
     }
     return true;
   }
@@ -80,7 +106,7 @@ export class RackRecord {
   readonly streams = new Map<number, SeqWindow>();
   readonly latest = new Map<string, LatestValue>();
   readonly events: StoredEvent[] = [];
-  readonly counters = { batches: 0, historicalBatches: 0, duplicates: 0, samples: 0, missing: 0, events: 0, unknownAliases: 0 };
+  readonly counters = { batches: 0, historicalBatches: 0, duplicates: 0, samples: 0, missing: 0, events: 0, unknownAliases: 0, undecodableBatches: 0 };
 
   constructor(hello: pb.Hello) {
     this.hello = hello;
@@ -91,16 +117,21 @@ export class RackRecord {
     return this.hello.rackId;
   }
 
-  /** Records a (re)birth: catalog, stream, and the gap the agent can no longer fill. */
+  /** Records a (re)birth: catalogs, stream, and the gap the agent can no longer fill. */
   applyHello(h: pb.Hello): void {
     this.hello = h;
-    const cat = new Map<number, SeriesInfo>();
-    for (const s of h.series as pb.SeriesDef[]) {
-      cat.set(s.alias, { alias: s.alias, device: s.device, quantity: s.quantity, channel: s.channel, unit: s.unit, scaleExp: s.scaleExp, kind: s.kind });
-    }
-    this.catalogs.set(h.catalogVersion, cat);
+    this.addCatalog(h.catalogVersion, h.series as pb.SeriesDef[]);
+    for (const c of h.previousCatalogs as pb.Catalog[]) if (!this.catalogs.has(c.version)) this.addCatalog(c.version, c.series as pb.SeriesDef[]);
     const win = this.stream(h.streamId);
     if (h.oldestUnackedSeq > 0) win.skipTo(h.oldestUnackedSeq - 1);
+  }
+
+  private addCatalog(version: number, series: readonly pb.SeriesDef[]): void {
+    const cat = new Map<number, SeriesInfo>();
+    for (const s of series) {
+      cat.set(s.alias, { alias: s.alias, device: s.device, quantity: s.quantity, channel: s.channel, unit: s.unit, scaleExp: s.scaleExp, kind: s.kind });
+    }
+    this.catalogs.set(version, cat);
   }
 
   stream(id: number): SeqWindow {
@@ -112,10 +143,20 @@ export class RackRecord {
     return w;
   }
 
-  /** Stores a batch of the current stream. Throws on an unknown catalog (caller asks for rebirth). */
+  /**
+   * Stores a batch of the current stream. Throws on an unknown catalog (caller asks for rebirth);
+   * a batch without samples needs no catalog (the agent's placeholder for a seq it lost).
+   */
   applyBatch(b: pb.TelemetryBatch): BatchOutcome {
-    const cat = this.catalogs.get(b.catalogVersion);
-    if (!cat) throw new UnknownCatalogError(b.catalogVersion);
+    let cat = this.catalogs.get(b.catalogVersion) ?? (b.groups.length ? undefined : new Map<number, SeriesInfo>());
+    if (!cat && !b.historical) throw new UnknownCatalogError(b.catalogVersion);
+    if (!cat) {
+      // Backfill whose catalog the agent no longer has either (Hello.previous_catalogs lacks it):
+      // no rebirth can fix that. Stored as undecodable so the window moves on, and said loudly.
+      cat = new Map<number, SeriesInfo>();
+      this.counters.undecodableBatches++;
+      this.pushEvent({ timeMs: b.baseTimeMs, severity: 'critical', type: 'hub.undecodable', device: '', message: `historical batch seq ${b.seq} refers to catalog ${b.catalogVersion}, which neither the hub nor the agent has; its samples cannot be decoded`, values: { seq: b.seq }, attrs: {} });
+    }
     const win = this.stream(this.hello.streamId);
     if (!win.accept(b.seq)) {
       this.counters.duplicates++;
@@ -151,11 +192,10 @@ export class RackRecord {
       });
     }
     for (const e of b.events as pb.Event[]) {
-      this.events.push({
+      this.pushEvent({
         timeMs: e.timeMs, severity: SEVERITY_NAMES[e.severity] ?? 'info', type: e.type, device: e.device, message: e.message,
         values: { ...e.values }, attrs: { ...e.attrs },
       });
-      if (this.events.length > MAX_EVENTS) this.events.shift();
     }
     this.counters.samples += samples;
     this.counters.missing += missing;
@@ -163,8 +203,14 @@ export class RackRecord {
     return { duplicate: false, samples, missing, events: b.events.length };
   }
 
+  private pushEvent(e: StoredEvent): void {
+    this.events.push(e);
+    if (this.events.length > MAX_EVENTS) this.events.shift();
+  }
+
+  /** What the hub acks for the current stream: stored and durable. */
   ackedUpto(): number {
-    return this.stream(this.hello.streamId).watermark;
+    return this.stream(this.hello.streamId).durable;
   }
 
   private setLatest(s: SeriesInfo, v: LatestValue): void {
@@ -219,4 +265,27 @@ export class UnknownCatalogError extends Error {
     super(`batch refers to unknown catalog version ${version}`);
     this.name = 'UnknownCatalogError';
   }
+}
+
+/** Why a Hello is unacceptable, or undefined. */
+export function checkHello(h: pb.Hello): string | undefined {
+  if (!h.agentId || !h.rackId) return 'Hello needs agent_id and rack_id';
+  if (!(h.streamId > 0)) return 'Hello needs a stream_id';
+  const aliases = new Set<number>();
+  for (const s of h.series as pb.SeriesDef[]) {
+    if (!(s.alias > 0)) return `series ${s.device}/${s.quantity} has alias 0`;
+    if (aliases.has(s.alias)) return `alias ${s.alias} declared twice`;
+    aliases.add(s.alias);
+  }
+  return undefined;
+}
+
+/** Why a batch is malformed (columns that disagree), or undefined. */
+export function checkBatch(b: pb.TelemetryBatch): string | undefined {
+  if (!(b.seq > 0)) return 'batch without seq';
+  for (const [i, g] of (b.groups as pb.SampleGroup[]).entries()) {
+    if (g.values.length !== g.aliasDeltas.length) return `group ${i}: ${g.aliasDeltas.length} aliases but ${g.values.length} values`;
+    if (g.missingQuality.length !== g.missingAliasDeltas.length) return `group ${i}: missing aliases and qualities differ in count`;
+  }
+  return undefined;
 }

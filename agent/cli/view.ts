@@ -12,6 +12,8 @@ export interface ViewInput {
   readonly color: boolean;
   readonly width?: number;
   readonly logLines?: readonly string[];
+  /** Extra lines under the hub line (how the link is secured, recent commands). */
+  readonly hubNotes?: readonly string[];
 }
 
 const C = { reset: '\x1b[0m', bold: '\x1b[1m', dim: '\x1b[2m', red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', cyan: '\x1b[36m' };
@@ -74,6 +76,7 @@ export function renderView(v: ViewInput): string {
   lines.push(`${paint(color, C.bold, 'Hub')}  ${paint(color, tone, st.linkState)}  ${v.hubUrl ?? '(none)'}`);
   lines.push(`  samples sent ${st.samplesSent}  acked ${st.samplesAcked}  · batches sent ${st.batchesSent}  acked ${st.batchesAcked}  · outbox ${st.outboxBatches}${st.droppedSamples ? `  dropped ${st.droppedSamples}` : ''}`);
   lines.push(`  poll cycles ${st.cycles}  overruns ${st.overruns}`);
+  for (const n of v.hubNotes ?? []) lines.push(`  ${n}`);
   const events = agent.recentEvents.slice(-5);
   if (events.length) {
     lines.push('');

@@ -16,6 +16,8 @@ export interface LoadedConfig {
   /** What each device's family resolved from its config (profiles…), by device id. */
   readonly resolved: ReadonlyMap<string, unknown>;
   readonly source: string;
+  /** The config file's directory: relative paths in the config (profiles, keys, spool) are relative to it. */
+  readonly baseDir: string;
 }
 
 /** Validates an already-parsed config object (used by the demo, which builds one in memory). */
@@ -37,7 +39,7 @@ export async function resolveConfig(raw: unknown, source: string, baseDir: strin
   }
   if (!issues.length) for (const [family, devices] of byFamily) issues.push(...(family.crossCheck?.(devices) ?? []));
   if (issues.length) throw new ConfigError(issues, source);
-  return { config, resolved, source };
+  return { config, resolved, source, baseDir };
 }
 
 export async function loadConfig(path: string): Promise<LoadedConfig> {

@@ -271,7 +271,9 @@ class ObjectShape<M extends ShapeMap> extends Shape<ObjectOf<M>> {
     for (const k of Object.keys(rec)) {
       if (!Object.hasOwn(this.fields, k)) {
         const known = Object.keys(this.fields);
-        const near = known.find((n) => n.toLowerCase() === k.toLowerCase() || editDistance(n, k) <= 2);
+        // The closest known key within two edits (case-insensitive equality first).
+        const near = known.find((n) => n.toLowerCase() === k.toLowerCase())
+          ?? known.map((n) => [n, editDistance(n, k)] as const).filter(([, d]) => d <= 2).sort((a, b) => a[1] - b[1])[0]?.[0];
         ctx.add(at(path, k), `unknown key${near ? ` (did you mean "${near}"?)` : `; known keys: ${known.join(', ')}`}`);
         bad = true;
       }

@@ -10,8 +10,10 @@ import { keyOf } from '../core/series.js';
 import type { DeviceDriver } from '../drivers/types.js';
 import type { FixedRateScheduler } from '../runtime/scheduler.js';
 import type { Clock } from '../runtime/clock.js';
+import type { CommandProcessor } from '../uplink/commands.js';
 import type { HubLink } from '../uplink/hub-link.js';
 import type { Outbox } from '../uplink/outbox.js';
+import type { DiskSpool } from '../uplink/spool/spool.js';
 
 export interface MetricsSources {
   readonly agentId: string;
@@ -24,6 +26,8 @@ export interface MetricsSources {
   readonly scheduler: FixedRateScheduler;
   readonly link?: HubLink;
   readonly outbox?: Outbox;
+  readonly spool?: DiskSpool;
+  readonly commands?: CommandProcessor;
 }
 
 const LINK_STATES = ['idle', 'connecting', 'handshaking', 'up', 'backoff', 'stopped'] as const;
@@ -62,10 +66,26 @@ export function buildAgentMetrics(src: MetricsSources): Registry {
     r.gaugeFn('rackpilot_uplink_bytes_sent_total', 'Bytes sent to the hub.', () => [[{}, link.stats.bytesSent]]);
     r.gaugeFn('rackpilot_uplink_samples_acked_total', 'Samples the hub acknowledged.', () => [[{}, outbox.stats().ackedSamples]]);
     r.gaugeFn('rackpilot_outbox_batches', 'Batches waiting for an ack.', () => [[{}, outbox.stats().batches]]);
+    r.gaugeFn('rackpilot_outbox_last_seq', 'Seq of the newest batch, and the stream it belongs to.', () => [[{ stream: String(outbox.streamId) }, outbox.lastSeq]]);
     r.gaugeFn('rackpilot_outbox_bytes', 'Bytes waiting for an ack.', () => [[{}, outbox.stats().bytes]]);
     r.gaugeFn('rackpilot_outbox_dropped_samples_total', 'Samples dropped because the outbox was full.', () => [[{}, outbox.stats().droppedSamples]]);
+    r.gaugeFn('rackpilot_uplink_backfill_batches_sent_total', 'Backlog (historical) batches sent.', () => [[{}, link.stats.backfillBatchesSent]]);
   }
+  if (src.spool) spoolMetrics(r, src.spool);
+  const commands = src.commands;
+  if (commands) r.gaugeFn('rackpilot_commands_total', 'Commands from the hub, by outcome (refusals also appear as command.rejected events).', () => [[{ outcome: 'accepted' }, commands.stats.accepted], [{ outcome: 'rejected' }, commands.stats.rejected]]);
   return r;
+}
+
+function spoolMetrics(r: Registry, spool: DiskSpool): void {
+  r.gaugeFn('rackpilot_spool_disk_bytes', 'Bytes of spool segment files on disk.', () => [[{}, spool.stats().diskBytes]]);
+  r.gaugeFn('rackpilot_spool_segments', 'Spool segment files.', () => [[{}, spool.stats().segments]]);
+  r.gaugeFn('rackpilot_spool_memory_only_batches', 'Batches held in memory only because the disk failed.', () => [[{}, spool.stats().memOnlyBatches]]);
+  r.gaugeFn('rackpilot_spool_degraded', '1 while spool writes fail or stall.', () => [[{}, spool.stats().degraded ? 1 : 0]]);
+  r.gaugeFn('rackpilot_spool_lost_batches_total', 'Batches lost in the spool (damaged on disk, or dropped while the disk failed).', () => [[{}, spool.stats().lostBatches]]);
+  r.gaugeFn('rackpilot_spool_corrupt_regions_total', 'Damaged regions skipped in spool segments.', () => [[{}, spool.stats().corruptRegions]]);
+  r.gaugeFn('rackpilot_spool_write_errors_total', 'Failed spool writes and fsyncs.', () => [[{}, spool.stats().writeErrors]]);
+  r.gaugeFn('rackpilot_spool_fsyncs_total', 'Spool fsyncs.', () => [[{}, spool.stats().fsyncs]]);
 }
 
 /** The HTTP handler for the local API: GET /metrics and GET /healthz. */

@@ -50,6 +50,8 @@ export interface BuiltBatch {
   readonly missing: number;
   readonly events: number;
   readonly baseTimeMs: number;
+  /** The catalog the batch's aliases refer to (the disk spool keeps that catalog with it). */
+  readonly catalogVersion?: number;
 }
 
 const MAX_WIRE_INT = Number.MAX_SAFE_INTEGER;
@@ -126,7 +128,7 @@ export class BatchBuilder {
       groups: this.groups,
       events: this.events,
     });
-    const out: BuiltBatch = { seq, bytes, samples: this.samples, missing: this.missing, events: this.events.length, baseTimeMs };
+    const out: BuiltBatch = { seq, bytes, samples: this.samples, missing: this.missing, events: this.events.length, baseTimeMs, catalogVersion: this.catalog.version };
     this.groups = [];
     this.events = [];
     this.baseTimeMs = undefined;

@@ -5,7 +5,15 @@
 //    streams batches from the outbox: live batches first, then the backlog that was unacked when
 //    the connection came up, re-sent marked historical. Acks remove batches from the outbox.
 //  - never blocks the caller: append to the outbox and call notify(); sending is paced by the
-//    socket's bufferedAmount (high watermark) and resumes from the send callback.
+//    socket's bufferedAmount (high watermark) and resumes from the send callback. The outbox
+//    says when more is readable (fsynced, read back from disk) and when it dropped batches (the
+//    hub then gets a fresh Hello with the new oldest_unacked_seq).
+//  - backfill drains at a bounded rate (token bucket, `backfillBytesPerS`) and only while less
+//    than `backfillHighWaterBytes` is queued on the socket, so a live batch never waits behind
+//    more than that much backlog.
+//  - a Welcome whose acked_upto is beyond anything this stream handed out means the agent lost
+//    its spool's tail (power loss with a failing disk): the outbox moves to a new stream id and
+//    a new Hello is sent, so new batches are not mistaken for duplicates.
 //  - heartbeat: the agent pings every heartbeatMs; no pong within heartbeatMs + 1 s terminates
 //    the socket (terminate, not close, which would wait 30 s).
 //  - reconnects forever with capped exponential backoff and full jitter; the backoff resets once
@@ -19,6 +27,7 @@ import { decodeHubMessage, encodeAgentMessage, frameBatch, type pb } from '../..
 import { Backoff } from '../runtime/backoff.js';
 import type { Clock, TimerHandle } from '../runtime/clock.js';
 import type { Logger } from '../runtime/log.js';
+import { TokenBucket } from '../runtime/token-bucket.js';
 import type { BuiltBatch } from './encoder.js';
 import type { Outbox } from './outbox.js';
 
@@ -30,6 +39,10 @@ export interface HubLinkOptions {
   readonly backoffMaxMs: number;
   readonly maxPayloadBytes: number;
   readonly highWaterBytes: number;
+  /** Backlog drain rate; 0 = as fast as the socket takes it. */
+  readonly backfillBytesPerS?: number;
+  /** Backlog is sent only while less than this is queued on the socket (default 64 KiB). */
+  readonly backfillHighWaterBytes?: number;
 }
 
 /** Creates a WebSocket (supplied by main.ts: the only place real sockets are built). */
@@ -38,8 +51,11 @@ export type WebSocketFactory = (url: string, options: WebSocket.ClientOptions) =
 export interface HubLinkHandlers {
   /** The Hello for a new connection; `session` counts connections. */
   hello(session: number): pb.IHello;
-  /** Handles one hub message that is not part of the delivery protocol (commands, rebirth). */
-  message(msg: pb.HubMessage, reply: (m: pb.IAgentMessage) => void): void;
+  /**
+   * Handles one hub message that is not part of the delivery protocol (commands, rebirth).
+   * `frame` is the message exactly as received (signature checks need the signed bytes).
+   */
+  message(msg: pb.HubMessage, reply: (m: pb.IAgentMessage) => void, frame: Uint8Array): void;
   /** Called when the hub acks: batches removed and the samples they held. */
   acked?(batches: number, samples: number): void;
 }
@@ -55,6 +71,10 @@ export interface LinkStats {
   batchesSent: number;
   samplesSent: number;
   backfillBatchesSent: number;
+  /** Times the backfill waited for its rate limit. */
+  backfillThrottled: number;
+  /** New stream ids taken because the hub held seqs this stream never had. */
+  restreams: number;
   framesReceived: number;
   badFrames: number;
   acks: number;
@@ -69,7 +89,7 @@ const WS_OPEN = 1;
 export class HubLink {
   readonly stats: LinkStats = {
     connects: 0, disconnects: 0, handshakes: 0, framesSent: 0, bytesSent: 0, batchesSent: 0, samplesSent: 0,
-    backfillBatchesSent: 0, framesReceived: 0, badFrames: 0, acks: 0, ackedUpto: 0, lastError: '', upSinceMs: 0,
+    backfillBatchesSent: 0, backfillThrottled: 0, restreams: 0, framesReceived: 0, badFrames: 0, acks: 0, ackedUpto: 0, lastError: '', upSinceMs: 0,
   };
   private _state: LinkState = 'idle';
   private ws: WebSocket | undefined;
@@ -83,6 +103,8 @@ export class HubLink {
   private backfillEnd = 0;
   private awaitingSendCallback = false;
   private stopWaiters: (() => void)[] = [];
+  private readonly bucket: TokenBucket;
+  private throttleArmed = false;
 
   constructor(
     private readonly opts: HubLinkOptions,
@@ -91,6 +113,11 @@ export class HubLink {
     private readonly handlers: HubLinkHandlers,
   ) {
     this.backoff = new Backoff({ initialMs: opts.backoffInitialMs, maxMs: opts.backoffMaxMs, minMs: Math.min(100, opts.backoffInitialMs) }, deps.random);
+    this.bucket = new TokenBucket(opts.backfillBytesPerS ?? 0);
+    outbox.subscribe?.((c) => {
+      if (c.type === 'readable') this.pump();
+      else if (this._state === 'up' && this.rebirth()) this.deps.log.warn('outbox dropped batches; Hello re-sent with the new oldest seq', { batches: c.batches, samples: c.samples });
+    });
   }
 
   get state(): LinkState {
@@ -213,7 +240,7 @@ export class HubLink {
           return;
         }
         try {
-          this.handlers.message(msg, (m) => this.send(m));
+          this.handlers.message(msg, (m) => this.send(m), data);
         } catch (err) {
           this.deps.log.error('hub message handler failed', { err });
         }
@@ -222,7 +249,15 @@ export class HubLink {
 
   private onWelcome(ws: WebSocket, w: pb.Welcome): void {
     if (this._state !== 'handshaking') return;
+    if (w.ackedUpto > this.outbox.lastSeq && this.outbox.restream) {
+      this.stats.restreams++;
+      const streamId = this.outbox.restream();
+      this.deps.log.error('hub holds seqs this agent never produced (spool lost its tail?); continuing on a new stream', { hubAckedUpto: w.ackedUpto, lastSeq: this.outbox.lastSeq, streamId });
+      this.write(ws, encodeAgentMessage({ hello: this.handlers.hello(this.session) }));
+      return; // the handshake timer still runs; the hub answers the new Hello with a Welcome
+    }
     this.clearTimers();
+    this.throttleArmed = false;
     this._state = 'up';
     this.stats.handshakes++;
     this.stats.upSinceMs = this.deps.clock.now();
@@ -293,7 +328,7 @@ export class HubLink {
     this.arm(() => this.connect(), delay, 'reconnect');
   }
 
-  /** Sends batches while the socket takes them: live first, then backlog. */
+  /** Sends batches while the socket takes them: live first, then backlog at its bounded rate. */
   private pump(): void {
     const ws = this.ws;
     if (this._state !== 'up' || !ws || ws.readyState !== WS_OPEN) return;
@@ -304,22 +339,44 @@ export class HubLink {
         this.sendBatch(ws, live, false);
         continue;
       }
+      if (this.backfillCursor >= this.backfillEnd) return;
+      if (ws.bufferedAmount >= this.backfillHighWater) break;
+      if (!this.backfillAllowed()) return;
       const back = this.outbox.after(this.backfillCursor, 1)[0];
-      if (back && back.seq <= this.backfillEnd) {
-        this.backfillCursor = back.seq;
-        this.sendBatch(ws, back, true);
-        this.stats.backfillBatchesSent++;
-        continue;
-      }
-      return;
+      if (!back || back.seq > this.backfillEnd) return; // the outbox says 'readable' when it has more
+      this.backfillCursor = back.seq;
+      this.bucket.take(this.sendBatch(ws, back, true));
+      this.stats.backfillBatchesSent++;
     }
     this.awaitingSendCallback = true; // resumed by the next send callback
   }
 
-  private sendBatch(ws: WebSocket, b: BuiltBatch, historical: boolean): void {
-    this.write(ws, frameBatch(b.bytes, historical));
+  private get backfillHighWater(): number {
+    return Math.min(this.opts.highWaterBytes, this.opts.backfillHighWaterBytes ?? 64 << 10);
+  }
+
+  /** True when the backfill rate allows sending now; otherwise a timer resumes the pump. */
+  private backfillAllowed(): boolean {
+    const now = this.deps.clock.monotonic();
+    if (this.bucket.ready(now)) return true;
+    if (!this.throttleArmed) {
+      this.throttleArmed = true;
+      this.stats.backfillThrottled++;
+      this.arm(() => {
+        this.throttleArmed = false;
+        this.pump();
+      }, this.bucket.waitMs(now), 'throttle');
+    }
+    return false;
+  }
+
+  /** Sends one batch; returns the frame's size. */
+  private sendBatch(ws: WebSocket, b: BuiltBatch, historical: boolean): number {
+    const frame = frameBatch(b.bytes, historical);
+    this.write(ws, frame);
     this.stats.batchesSent++;
     this.stats.samplesSent += b.samples;
+    return frame.length;
   }
 
   private write(ws: WebSocket, frame: Uint8Array): void {
@@ -330,7 +387,7 @@ export class HubLink {
         this.stats.lastError = err.message;
         return;
       }
-      if (this.awaitingSendCallback && ws === this.ws && ws.bufferedAmount < this.opts.highWaterBytes / 2) {
+      if (this.awaitingSendCallback && ws === this.ws && ws.bufferedAmount < this.backfillHighWater / 2) {
         this.awaitingSendCallback = false;
         this.pump();
       }

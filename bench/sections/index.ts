@@ -4,6 +4,7 @@ import { agentSection } from './agent.js';
 import { codec } from './codec.js';
 import { gpuSection } from './gpu.js';
 import { modbusSection } from './modbus.js';
+import { spoolSection } from './spool.js';
 import { wire } from './wire.js';
 
-export const SECTIONS: readonly Section[] = [codec, wire, agentSection(), modbusSection, gpuSection()];
+export const SECTIONS: readonly Section[] = [codec, wire, spoolSection, agentSection(), modbusSection, gpuSection()];

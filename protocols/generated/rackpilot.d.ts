@@ -302,6 +302,9 @@ export namespace rackpilot {
             /** Hello timeMs. */
             timeMs: number;
 
+            /** Hello previousCatalogs. */
+            previousCatalogs: rackpilot.v1.Catalog.$Properties[];
+
             /**
              * Creates a new Hello instance using the specified properties.
              * @param [properties] Properties to set
@@ -394,12 +397,107 @@ export namespace rackpilot {
                 /** Hello timeMs */
                 timeMs?: (number|null);
 
+                /** Hello previousCatalogs */
+                previousCatalogs?: (rackpilot.v1.Catalog.$Properties[]|null);
+
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
             }
 
             /** Shape of a Hello. */
             type $Shape = rackpilot.v1.Hello.$Properties;
+        }
+
+        /**
+         * Properties of a Catalog.
+         * @deprecated Use rackpilot.v1.Catalog.$Properties instead.
+         */
+        interface ICatalog extends rackpilot.v1.Catalog.$Properties {
+        }
+
+        /** Represents a Catalog. */
+        class Catalog {
+
+            /**
+             * Constructs a new Catalog.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: rackpilot.v1.Catalog.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** Catalog version. */
+            version: number;
+
+            /** Catalog series. */
+            series: rackpilot.v1.SeriesDef.$Properties[];
+
+            /**
+             * Creates a new Catalog instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Catalog instance
+             */
+            static create(properties: rackpilot.v1.Catalog.$Shape): rackpilot.v1.Catalog & rackpilot.v1.Catalog.$Shape;
+            static create(properties?: rackpilot.v1.Catalog.$Properties): rackpilot.v1.Catalog;
+
+            /**
+             * Encodes the specified Catalog message. Does not implicitly {@link rackpilot.v1.Catalog.verify|verify} messages.
+             * @param message Catalog message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: rackpilot.v1.Catalog.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Catalog message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {rackpilot.v1.Catalog & rackpilot.v1.Catalog.$Shape} Catalog
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): rackpilot.v1.Catalog & rackpilot.v1.Catalog.$Shape;
+
+            /**
+             * Creates a Catalog message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Catalog
+             */
+            static fromObject(object: { [k: string]: any }): rackpilot.v1.Catalog;
+
+            /**
+             * Creates a plain object from a Catalog message. Also converts values to other types if specified.
+             * @param message Catalog
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: rackpilot.v1.Catalog, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Catalog to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+        }
+
+        namespace Catalog {
+
+            /** Properties of a Catalog. */
+            interface $Properties {
+
+                /** Catalog version */
+                version?: (number|null);
+
+                /** Catalog series */
+                series?: (rackpilot.v1.SeriesDef.$Properties[]|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a Catalog. */
+            type $Shape = rackpilot.v1.Catalog.$Properties;
         }
 
         /** DeviceKind enum. */
@@ -1472,6 +1570,9 @@ export namespace rackpilot {
             /** Command rebirth. */
             rebirth?: (rackpilot.v1.Rebirth.$Properties|null);
 
+            /** Command signature. */
+            signature: Uint8Array;
+
             /** Command action. */
             action?: ("ping"|"rebirth");
 
@@ -1552,6 +1653,9 @@ export namespace rackpilot {
                 /** Command rebirth */
                 rebirth?: (rackpilot.v1.Rebirth.$Properties|null);
 
+                /** Command signature */
+                signature?: (Uint8Array|null);
+
                 /** Command action */
                 action?: ("ping"|"rebirth");
 
@@ -1569,6 +1673,7 @@ export namespace rackpilot {
               cmdSeq?: number|null;
               ping?: rackpilot.v1.Ping.$Shape|null;
               rebirth?: rackpilot.v1.Rebirth.$Shape|null;
+              signature?: Uint8Array|null;
               $unknowns?: Uint8Array[];
             } & (
               ({ action?: undefined; ping?: null; rebirth?: null }|{ action?: "ping"; ping: rackpilot.v1.Ping.$Shape; rebirth?: null }|{ action?: "rebirth"; ping?: null; rebirth: rackpilot.v1.Rebirth.$Shape })

@@ -683,6 +683,7 @@ export const rackpilot = $root.rackpilot = (() => {
              * @property {number|null} [catalogVersion] Hello catalogVersion
              * @property {number|null} [oldestUnackedSeq] Hello oldestUnackedSeq
              * @property {number|null} [timeMs] Hello timeMs
+             * @property {Array.<rackpilot.v1.Catalog.$Properties>|null} [previousCatalogs] Hello previousCatalogs
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -711,6 +712,7 @@ export const rackpilot = $root.rackpilot = (() => {
                 this.capabilities = [];
                 this.devices = [];
                 this.series = [];
+                this.previousCatalogs = [];
                 if (properties)
                     for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -822,6 +824,14 @@ export const rackpilot = $root.rackpilot = (() => {
             Hello.prototype.timeMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
 
             /**
+             * Hello previousCatalogs.
+             * @member {Array.<rackpilot.v1.Catalog.$Properties>} previousCatalogs
+             * @memberof rackpilot.v1.Hello
+             * @instance
+             */
+            Hello.prototype.previousCatalogs = $util.emptyArray;
+
+            /**
              * Creates a new Hello instance using the specified properties.
              * @function create
              * @memberof rackpilot.v1.Hello
@@ -882,6 +892,9 @@ export const rackpilot = $root.rackpilot = (() => {
                     writer.uint32(/* id 12, wireType 0 =*/96).uint64(message.oldestUnackedSeq);
                 if (message.timeMs != null && $Object.hasOwnProperty.call(message, "timeMs") && (typeof message.timeMs === "object" ? message.timeMs.low || message.timeMs.high : message.timeMs !== 0))
                     writer.uint32(/* id 13, wireType 0 =*/104).int64(message.timeMs);
+                if (message.previousCatalogs != null && message.previousCatalogs.length)
+                    for (let i = 0; i < message.previousCatalogs.length; ++i)
+                        $root.rackpilot.v1.Catalog.encode(message.previousCatalogs[i], writer.uint32(/* id 14, wireType 2 =*/114).fork(), _depth + 1).ldelim();
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -1040,6 +1053,14 @@ export const rackpilot = $root.rackpilot = (() => {
                                 delete message.timeMs;
                             continue;
                         }
+                    case 14: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.previousCatalogs && message.previousCatalogs.length))
+                                message.previousCatalogs = [];
+                            message.previousCatalogs.push($root.rackpilot.v1.Catalog.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -1160,6 +1181,16 @@ export const rackpilot = $root.rackpilot = (() => {
                             message.timeMs = object.timeMs;
                         else if (typeof object.timeMs === "object")
                             message.timeMs = new $util.LongBits(object.timeMs.low >>> 0, object.timeMs.high >>> 0).toNumber();
+                if (object.previousCatalogs) {
+                    if (!$Array.isArray(object.previousCatalogs))
+                        throw $TypeError(".rackpilot.v1.Hello.previousCatalogs: array expected");
+                    message.previousCatalogs = $Array(object.previousCatalogs.length);
+                    for (let i = 0; i < object.previousCatalogs.length; ++i) {
+                        if (!$util.isObject(object.previousCatalogs[i]))
+                            throw $TypeError(".rackpilot.v1.Hello.previousCatalogs: object expected");
+                        message.previousCatalogs[i] = $root.rackpilot.v1.Catalog.fromObject(object.previousCatalogs[i], _depth + 1);
+                    }
+                }
                 return message;
             };
 
@@ -1184,6 +1215,7 @@ export const rackpilot = $root.rackpilot = (() => {
                     object.capabilities = [];
                     object.devices = [];
                     object.series = [];
+                    object.previousCatalogs = [];
                 }
                 if (options.defaults) {
                     object.agentId = "";
@@ -1268,6 +1300,11 @@ export const rackpilot = $root.rackpilot = (() => {
                         object.timeMs = options.longs === $String ? $String(message.timeMs) : message.timeMs;
                     else
                         object.timeMs = options.longs === $String ? $util.Long.prototype.toString.call(message.timeMs) : options.longs === $Number ? new $util.LongBits(message.timeMs.low >>> 0, message.timeMs.high >>> 0).toNumber() : message.timeMs;
+                if (message.previousCatalogs && message.previousCatalogs.length) {
+                    object.previousCatalogs = $Array(message.previousCatalogs.length);
+                    for (let j = 0; j < message.previousCatalogs.length; ++j)
+                        object.previousCatalogs[j] = $root.rackpilot.v1.Catalog.toObject(message.previousCatalogs[j], options, _depth + 1);
+                }
                 return object;
             };
 
@@ -1283,6 +1320,255 @@ export const rackpilot = $root.rackpilot = (() => {
             };
 
             return Hello;
+        })();
+
+        v1.Catalog = (function() {
+
+            /**
+             * Properties of a Catalog.
+             * @typedef {Object} rackpilot.v1.Catalog.$Properties
+             * @property {number|null} [version] Catalog version
+             * @property {Array.<rackpilot.v1.SeriesDef.$Properties>|null} [series] Catalog series
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a Catalog.
+             * @memberof rackpilot.v1
+             * @interface ICatalog
+             * @augments rackpilot.v1.Catalog.$Properties
+             * @deprecated Use rackpilot.v1.Catalog.$Properties instead.
+             */
+
+            /**
+             * Shape of a Catalog.
+             * @typedef {rackpilot.v1.Catalog.$Properties} rackpilot.v1.Catalog.$Shape
+             */
+
+            /**
+             * Constructs a new Catalog.
+             * @memberof rackpilot.v1
+             * @classdesc Represents a Catalog.
+             * @constructor
+             * @param {rackpilot.v1.Catalog.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const Catalog = function (properties) {
+                this.series = [];
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * Catalog version.
+             * @member {number} version
+             * @memberof rackpilot.v1.Catalog
+             * @instance
+             */
+            Catalog.prototype.version = 0;
+
+            /**
+             * Catalog series.
+             * @member {Array.<rackpilot.v1.SeriesDef.$Properties>} series
+             * @memberof rackpilot.v1.Catalog
+             * @instance
+             */
+            Catalog.prototype.series = $util.emptyArray;
+
+            /**
+             * Creates a new Catalog instance using the specified properties.
+             * @function create
+             * @memberof rackpilot.v1.Catalog
+             * @static
+             * @param {rackpilot.v1.Catalog.$Properties=} [properties] Properties to set
+             * @returns {rackpilot.v1.Catalog} Catalog instance
+             * @type {{
+             *   (properties: rackpilot.v1.Catalog.$Shape): rackpilot.v1.Catalog & rackpilot.v1.Catalog.$Shape;
+             *   (properties?: rackpilot.v1.Catalog.$Properties): rackpilot.v1.Catalog;
+             * }}
+             */
+            Catalog.create = function(properties) {
+                return new Catalog(properties);
+            };
+
+            /**
+             * Encodes the specified Catalog message. Does not implicitly {@link rackpilot.v1.Catalog.verify|verify} messages.
+             * @function encode
+             * @memberof rackpilot.v1.Catalog
+             * @static
+             * @param {rackpilot.v1.Catalog.$Properties} message Catalog message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Catalog.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.version != null && $Object.hasOwnProperty.call(message, "version") && message.version !== 0)
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.version);
+                if (message.series != null && message.series.length)
+                    for (let i = 0; i < message.series.length; ++i)
+                        $root.rackpilot.v1.SeriesDef.encode(message.series[i], writer.uint32(/* id 2, wireType 2 =*/18).fork(), _depth + 1).ldelim();
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a Catalog message from the specified reader or buffer.
+             * @function decode
+             * @memberof rackpilot.v1.Catalog
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {rackpilot.v1.Catalog & rackpilot.v1.Catalog.$Shape} Catalog
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Catalog.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.rackpilot.v1.Catalog();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.uint32())
+                                message.version = value;
+                            else
+                                delete message.version;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 2)
+                                break;
+                            if (!(message.series && message.series.length))
+                                message.series = [];
+                            message.series.push($root.rackpilot.v1.SeriesDef.decode(reader, reader.size(), $undefined, _depth + 1));
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Creates a Catalog message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof rackpilot.v1.Catalog
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {rackpilot.v1.Catalog} Catalog
+             */
+            Catalog.fromObject = function (object, _depth) {
+                if (object instanceof $root.rackpilot.v1.Catalog)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".rackpilot.v1.Catalog: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.rackpilot.v1.Catalog();
+                if (object.version != null)
+                    if ($Number(object.version) !== 0)
+                        message.version = object.version >>> 0;
+                if (object.series) {
+                    if (!$Array.isArray(object.series))
+                        throw $TypeError(".rackpilot.v1.Catalog.series: array expected");
+                    message.series = $Array(object.series.length);
+                    for (let i = 0; i < object.series.length; ++i) {
+                        if (!$util.isObject(object.series[i]))
+                            throw $TypeError(".rackpilot.v1.Catalog.series: object expected");
+                        message.series[i] = $root.rackpilot.v1.SeriesDef.fromObject(object.series[i], _depth + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a Catalog message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof rackpilot.v1.Catalog
+             * @static
+             * @param {rackpilot.v1.Catalog} message Catalog
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            Catalog.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.series = [];
+                if (options.defaults)
+                    object.version = 0;
+                if (message.version != null && $Object.hasOwnProperty.call(message, "version"))
+                    object.version = message.version;
+                if (message.series && message.series.length) {
+                    object.series = $Array(message.series.length);
+                    for (let j = 0; j < message.series.length; ++j)
+                        object.series[j] = $root.rackpilot.v1.SeriesDef.toObject(message.series[j], options, _depth + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this Catalog to JSON.
+             * @function toJSON
+             * @memberof rackpilot.v1.Catalog
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            Catalog.prototype.toJSON = function() {
+                return Catalog.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return Catalog;
         })();
 
         /**
@@ -4485,6 +4771,7 @@ export const rackpilot = $root.rackpilot = (() => {
              * @property {number|null} [cmdSeq] Command cmdSeq
              * @property {rackpilot.v1.Ping.$Properties|null} [ping] Command ping
              * @property {rackpilot.v1.Rebirth.$Properties|null} [rebirth] Command rebirth
+             * @property {Uint8Array|null} [signature] Command signature
              * @property {"ping"|"rebirth"} [action] Command action
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
@@ -4508,6 +4795,7 @@ export const rackpilot = $root.rackpilot = (() => {
              *   cmdSeq?: number|null;
              *   ping?: rackpilot.v1.Ping.$Shape|null;
              *   rebirth?: rackpilot.v1.Rebirth.$Shape|null;
+             *   signature?: Uint8Array|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
              *   ({ action?: undefined; ping?: null; rebirth?: null }|{ action?: "ping"; ping: rackpilot.v1.Ping.$Shape; rebirth?: null }|{ action?: "rebirth"; ping?: null; rebirth: rackpilot.v1.Rebirth.$Shape })
@@ -4593,6 +4881,14 @@ export const rackpilot = $root.rackpilot = (() => {
              */
             Command.prototype.rebirth = null;
 
+            /**
+             * Command signature.
+             * @member {Uint8Array} signature
+             * @memberof rackpilot.v1.Command
+             * @instance
+             */
+            Command.prototype.signature = $util.newBuffer([]);
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
@@ -4655,6 +4951,8 @@ export const rackpilot = $root.rackpilot = (() => {
                     $root.rackpilot.v1.Ping.encode(message.ping, writer.uint32(/* id 10, wireType 2 =*/82).fork(), _depth + 1).ldelim();
                 if (message.rebirth != null && $Object.hasOwnProperty.call(message, "rebirth"))
                     $root.rackpilot.v1.Rebirth.encode(message.rebirth, writer.uint32(/* id 11, wireType 2 =*/90).fork(), _depth + 1).ldelim();
+                if (message.signature != null && $Object.hasOwnProperty.call(message, "signature") && message.signature.length)
+                    writer.uint32(/* id 15, wireType 2 =*/122).bytes(message.signature);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                     for (let i = 0; i < message.$unknowns.length; ++i)
                         writer.raw(message.$unknowns[i]);
@@ -4767,6 +5065,15 @@ export const rackpilot = $root.rackpilot = (() => {
                             message.action = "rebirth";
                             continue;
                         }
+                    case 15: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.bytes()).length)
+                                message.signature = value;
+                            else
+                                delete message.signature;
+                            continue;
+                        }
                     }
                     reader.skipType(wireType, _depth, tag);
                     if (!reader.discardUnknown) {
@@ -4854,6 +5161,12 @@ export const rackpilot = $root.rackpilot = (() => {
                         throw $TypeError(".rackpilot.v1.Command.rebirth: object expected");
                     message.rebirth = $root.rackpilot.v1.Rebirth.fromObject(object.rebirth, _depth + 1);
                 }
+                if (object.signature != null)
+                    if (object.signature.length)
+                        if (typeof object.signature === "string")
+                            $util.base64.decode(object.signature, message.signature = $util.newBuffer($util.base64.length(object.signature)), 0);
+                        else if (object.signature.length >= 0)
+                            message.signature = object.signature;
                 return message;
             };
 
@@ -4899,6 +5212,13 @@ export const rackpilot = $root.rackpilot = (() => {
                         object.cmdSeq = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
                     } else
                         object.cmdSeq = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if (options.bytes === $String)
+                        object.signature = "";
+                    else {
+                        object.signature = [];
+                        if (options.bytes !== $Array)
+                            object.signature = $util.newBuffer(object.signature);
+                    }
                 }
                 if (message.id != null && $Object.hasOwnProperty.call(message, "id"))
                     object.id = message.id;
@@ -4937,6 +5257,8 @@ export const rackpilot = $root.rackpilot = (() => {
                     if (options.oneofs)
                         object.action = "rebirth";
                 }
+                if (message.signature != null && $Object.hasOwnProperty.call(message, "signature"))
+                    object.signature = options.bytes === $String ? $util.base64.encode(message.signature, 0, message.signature.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signature) : message.signature;
                 return object;
             };
 

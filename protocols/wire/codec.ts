@@ -86,7 +86,8 @@ export function encodeBatch(batch: pb.ITelemetryBatch): Uint8Array {
   return pb.TelemetryBatch.encode(batch).finish();
 }
 
-function varintBytes(n: number): number[] {
+/** Protobuf varint encoding of a non-negative integer below 2^53. */
+export function varintBytes(n: number): number[] {
   const out: number[] = [];
   while (n > 0x7f) {
     out.push((n & 0x7f) | 0x80);

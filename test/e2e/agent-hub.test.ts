@@ -5,7 +5,7 @@ import { resolveConfig } from '../../agent/config/load.js';
 import { configForSim } from '../../agent/cli/sim-config.js';
 import { startAgent, type Agent } from '../../agent/main.js';
 import { nullLogger } from '../../agent/runtime/log.js';
-import { decodeAgentMessage, encodeHubMessage } from '../../protocols/wire/codec.js';
+import { decodeAgentMessage, encodeHubMessage, pb } from '../../protocols/wire/codec.js';
 import { startHub, type Hub } from '../../hub/server.js';
 import { startSimulator, type RunningSim } from '../../hw-sim/run.js';
 import { demo } from '../../hw-sim/scenarios/demo.js';
@@ -162,4 +162,68 @@ describe('agent against a hostile or silent hub', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
     expect(agent.link!.stats.lastError).toMatch(/no pong/);
   });
+
+  it('a text frame from the hub closes that connection and counts as a bad frame', async () => {
+    let connections = 0;
+    const url = await fakeHub((ws) => {
+      connections++;
+      ws.on('message', () => ws.send('{"welcome": true}'));
+    });
+    const { agent } = await rig({ hubUrl: url });
+    await until(() => connections >= 2, { what: 'reconnect' });
+    expect(agent.link!.stats.badFrames).toBeGreaterThanOrEqual(1);
+    expect(agent.link!.stats.lastError).toMatch(/text frame/);
+  });
+
+  it('a flood of hostile commands gets one refusal each, and polling never stops', async () => {
+    const results: pb.CommandResult[] = [];
+    const url = await fakeHub((ws) => {
+      ws.on('message', (d: Buffer) => {
+        const m = decodeAgentMessage(d);
+        if (m.ok && m.message.commandResult) results.push(m.message.commandResult as pb.CommandResult);
+        if (!m.ok || !m.message.hello) return;
+        ws.send(encodeHubMessage({ welcome: { hubId: 'hostile', ackedUpto: 0 } }));
+        const now = Date.now();
+        for (let i = 0; i < 200; i++) {
+          const kind = i % 4;
+          ws.send(encodeHubMessage({
+            command: kind === 0 ? { id: `x${i}`, targetAgent: 'someone-else', issuedAtMs: now, expiresAtMs: now + 1000, ping: {} }
+              : kind === 1 ? { id: `x${i}`, targetAgent: 'rack-demo-agent', issuedAtMs: now - 60_000, expiresAtMs: now - 1, ping: {} }
+                : kind === 2 ? { id: '', targetAgent: 'rack-demo-agent', expiresAtMs: now + 1000, ping: {} }
+                  : { id: `x${i}`, targetAgent: 'rack-demo-agent', issuedAtMs: now, expiresAtMs: now + 1000, signature: Buffer.alloc(64, 7), ping: { payload: 'x'.repeat(10_000) } },
+          }));
+        }
+      });
+    });
+    const { agent } = await rig({ hubUrl: url });
+    await until(() => results.length >= 200, { what: '200 results' });
+    expect(results.filter((r) => r.status === pb.CommandStatus.COMMAND_STATUS_OK)).toHaveLength(50); // a signature is ignored when no key is configured; ping is harmless
+    expect(agent.commands.stats.rejected).toBe(150);
+    const cycles = agent.stats().cycles;
+    await until(() => agent.stats().cycles > cycles + 2, { what: 'polling continues' });
+  });
+
+  it('a Welcome claiming more than this stream ever held: the agent keeps its batches and moves to a new stream', async () => {
+    const hellos: pb.Hello[] = [];
+    const batches: pb.TelemetryBatch[] = [];
+    const url = await fakeHub((ws) => {
+      ws.on('message', (d: Buffer) => {
+        const m = decodeAgentMessage(d);
+        if (!m.ok) return;
+        if (m.message.hello) {
+          hellos.push(m.message.hello as pb.Hello);
+          ws.send(encodeHubMessage({ welcome: { hubId: 'liar', ackedUpto: hellos.length === 1 ? 1_000_000 : 0 } }));
+        }
+        if (m.message.batch) batches.push(m.message.batch as pb.TelemetryBatch);
+      });
+    });
+    const { agent } = await rig({ hubUrl: url });
+    await until(() => batches.length >= 3, { what: 'batches on the new stream' });
+    expect(hellos).toHaveLength(2);
+    expect(hellos[1]!.streamId).not.toBe(hellos[0]!.streamId);
+    expect(agent.link!.stats.restreams).toBe(1);
+    expect(agent.stats().droppedSamples).toBe(0);
+    expect(batches[0]!.seq).toBe(1); // nothing was thrown away as "acked"
+  });
 });
+

@@ -1,9 +1,10 @@
 // The bundled CLI as users run it: `node dist/rackpilot.cjs …` from another directory.
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli, waitExit } from '../support/cli.js';
+import { tempDir } from '../support/spool.js';
 import { until } from '../support/wait.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -12,8 +13,8 @@ describe('rackpilot CLI', () => {
   it('prints help for every subcommand with its usage and the exit codes', async () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['agent', 'sim', 'hub', 'demo', 'config check']) expect(top.stdout).toContain(c);
-    for (const c of [['agent'], ['sim'], ['hub'], ['demo'], ['config', 'check']]) {
+    for (const c of ['agent', 'sim', 'hub', 'demo', 'config check', 'keygen']) expect(top.stdout).toContain(c);
+    for (const c of [['agent'], ['sim'], ['hub'], ['demo'], ['config', 'check'], ['keygen']]) {
       const r = await runCli([...c, '--help']);
       expect(r.code, c.join(' ')).toBe(0);
       expect(r.stdout).toContain(`usage: rackpilot ${c.join(' ')}`);
@@ -53,14 +54,35 @@ describe('rackpilot CLI', () => {
     expect(missing.stderr).toContain('cannot read config: ENOENT');
   });
 
-  it('demo --duration 3 --json reports samples sent and acked through the embedded hub', async () => {
-    const r = await runCli(['demo', '--duration', '3', '--json'], { cwd: tmpdir(), timeoutMs: 20_000 });
+  it('demo --duration 4 --json: hub and agent over mutual TLS, a signed command answered, samples sent and acked', async () => {
+    const r = await runCli(['demo', '--duration', '4', '--json'], { cwd: tmpdir(), timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout.trim()) as Record<string, number & unknown[]>;
     expect(s['samplesSent']).toBeGreaterThan(100);
     expect(s['samplesAcked']).toBe(s['samplesSent']);
     expect(s['embeddedHub']).toBe(true);
     expect(s['hubRacks']).toEqual([expect.objectContaining({ rack: 'rack-demo', samples: s['samplesAcked'], duplicates: 0 })]);
+    expect(s['hub']).toMatch(/^wss:\/\/127\.0\.0\.1:\d+\/agent$/);
+    expect(s['security']).toMatchObject({ tls: true, mutualTls: true, signedCommands: true });
+    expect(s['commands']).toMatchObject({ sent: 1, ok: 1, refused: 0, agentAccepted: 1, agentRejected: 0 });
+  });
+
+  it('keygen writes an Ed25519 pair (private key 0600) and never overwrites; the hub refuses loose key files', async () => {
+    const dir = await tempDir('rp-keys-');
+    const r = await runCli(['keygen', '--out', dir, '--name', 'hub-sign']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(((await stat(join(dir, 'hub-sign.key'))).mode & 0o777).toString(8)).toBe('600');
+    expect(await readFile(join(dir, 'hub-sign.pub'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    const again = await runCli(['keygen', '--out', dir, '--name', 'hub-sign']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/exists already; not overwriting/);
+    await chmod(join(dir, 'hub-sign.key'), 0o644);
+    const hub = await runCli(['hub', '--listen', '127.0.0.1:0', '--signing-key', join(dir, 'hub-sign.key')]);
+    expect(hub.code).toBe(2);
+    expect(hub.stderr).toContain(`--signing-key: ${join(dir, 'hub-sign.key')} is readable by group or others (mode 0644); run: chmod 600`);
+    const noTls = await runCli(['hub', '--client-ca', join(dir, 'hub-sign.pub')]);
+    expect(noTls.code).toBe(2);
+    expect(noTls.stderr).toContain('--client-ca needs --tls-cert and --tls-key');
   });
 
   it('sim + hub + agent as separate processes, wired by sim --write-config; the agent stops cleanly on SIGTERM', async () => {

@@ -1,10 +1,13 @@
 // The reference hub over real sockets, driven by a raw WebSocket client that plays an agent
 // (well-behaved and hostile).
+import { appendFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeHubMessage, encodeAgentMessage, encodeBatch, frameBatch, pb } from '../../protocols/wire/codec.js';
 import { nullLogger } from '../../agent/runtime/log.js';
 import { startHub, type Hub } from '../../hub/server.js';
+import { tempDir } from '../support/spool.js';
 import { until } from '../support/wait.js';
 
 let hub: Hub;
@@ -217,5 +220,87 @@ describe('hub HTTP API', () => {
     a.ws.close();
     await until(() => !hub.racks.get('rack-1')!.connected);
     expect((await api('/api/racks/rack-1/commands', { method: 'POST', body: '{"action":"ping"}' })).status).toBe(409);
+  });
+});
+
+describe('hub state across restarts (--state-dir)', () => {
+  async function stateHub(dir: string, over: { journalMaxBytes?: number } = {}): Promise<Hub> {
+    return startHub({ host: '127.0.0.1', port: 0, log: nullLogger, stateDir: dir, ...over });
+  }
+
+  it('remembers what it acked: after a restart a re-sent batch is a duplicate, the counters go on', async () => {
+    const dir = await tempDir('rp-hubstate-');
+    const h1 = await stateHub(dir);
+    const a = await FakeAgent.connect(h1.url);
+    a.send({ hello: hello() });
+    await a.next('welcome');
+    for (let s = 1; s <= 5; s++) a.send(batch(s, 1000 + s));
+    await until(() => a.received.some((m) => m.ack?.uptoSeq === 5), { what: 'ack 5' });
+    await h1.close();
+    // a torn record at the end of the journal (the hub died mid-write) is skipped
+    const journal = (await readdir(dir)).filter((n) => n.startsWith('journal-')).sort().at(-1)!;
+    await appendFile(join(dir, journal), Buffer.from([0x41, 0x52, 0x50, 0x31, 9, 9]));
+
+    const h2 = await stateHub(dir);
+    try {
+      expect(h2.racks.get('rack-1')!.counters).toMatchObject({ batches: 5, samples: 10 });
+      const b = await FakeAgent.connect(h2.url);
+      b.send({ hello: hello({ session: 2 }) });
+      expect((await b.next('welcome')).ackedUpto).toBe(5);
+      b.send(batch(3, 1003, { historical: true }));
+      expect((await b.next('ack')).uptoSeq).toBe(5);
+      b.send(batch(6, 1006));
+      expect((await b.next('ack')).uptoSeq).toBe(6);
+      expect(h2.racks.get('rack-1')!.counters).toMatchObject({ batches: 6, duplicates: 1, samples: 12 });
+      expect(h2.racks.get('rack-1')!.latest.get('pdu-a/inlet.power')?.value).toBe(1006);
+    } finally {
+      await h2.close();
+    }
+  });
+
+  it('compacts its journal into a snapshot and restores the same state from it', async () => {
+    const dir = await tempDir('rp-hubstate-');
+    const h1 = await stateHub(dir, { journalMaxBytes: 2000 });
+    const a = await FakeAgent.connect(h1.url);
+    a.send({ hello: hello() });
+    await a.next('welcome');
+    for (let s = 1; s <= 60; s++) {
+      a.send(batch(s, s));
+      if (s % 10 === 0) await until(() => a.received.some((m) => m.ack?.uptoSeq === s), { what: `ack ${s}` });
+    }
+    expect(h1.journalStats!.compactions).toBeGreaterThan(0);
+    const before = JSON.stringify(h1.racks.get('rack-1')!.toJSON(true));
+    await h1.close();
+    expect((await readdir(dir)).filter((n) => n.startsWith('journal-')).length).toBeLessThanOrEqual(2);
+    const h2 = await stateHub(dir);
+    try {
+      const after = h2.racks.get('rack-1')!.toJSON(true);
+      // the same state, apart from the connection (none after a restart) and when it was last seen
+      expect({ ...after, connected: true, lastSeenMs: 0 }).toEqual({ ...(JSON.parse(before) as object), connected: true, lastSeenMs: 0 });
+    } finally {
+      await h2.close();
+    }
+  });
+
+  it('a historical batch whose catalog nobody has is stored as undecodable and acked; a live one asks for a rebirth', async () => {
+    const a = await FakeAgent.connect(hub.url);
+    a.send({ hello: hello() });
+    await a.next('welcome');
+    a.send(batch(1, 1, { catalogVersion: 4242, historical: true }));
+    expect((await a.next('ack')).uptoSeq).toBe(1);
+    const rack = hub.racks.get('rack-1')!;
+    expect(rack.counters.undecodableBatches).toBe(1);
+    expect(rack.events.at(-1)).toMatchObject({ type: 'hub.undecodable', severity: 'critical' });
+    a.send(batch(2, 1, { catalogVersion: 4242 }));
+    expect((await a.next('rebirth')).reason).toMatch(/4242/);
+  });
+
+  it('learns earlier catalogs from Hello.previous_catalogs and decodes backfill with them', async () => {
+    const a = await FakeAgent.connect(hub.url);
+    a.send({ hello: hello({ catalogVersion: 9, previousCatalogs: [{ version: 5, series: [{ alias: 1, device: 'pdu-a', quantity: 'inlet.power', unit: 'W', scaleExp: -1 }] }] }) });
+    await a.next('welcome');
+    a.send(batch(1, 777, { historical: true })); // catalog 5
+    expect((await a.next('ack')).uptoSeq).toBe(1);
+    expect(hub.racks.get('rack-1')!.counters).toMatchObject({ samples: 2, undecodableBatches: 0, unknownAliases: 1 });
   });
 });

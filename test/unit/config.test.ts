@@ -50,7 +50,8 @@ describe('config', () => {
     expect(config.devices[0]).toMatchObject({ timeoutMs: 500, busyRetries: 1, outletSwitching: false, inrushSpacingMs: 100, transport: { port: 502, maxInFlight: 1, tid: 'strict' } });
     expect((resolved.get('pdu-a') as ResolvedModbus).unit).toBe(1); // the profile's default unit
     expect(config.hub).toBeUndefined();
-    expect(config.metrics).toEqual({ enabled: true, listen: { host: '127.0.0.1', port: 9464 } });
+    expect(config.metrics).toEqual({ enabled: true, listen: { host: '127.0.0.1', port: 9464 }, socketMode: 0o660, allowRemote: false });
+    expect(config.spool).toBeUndefined();
   });
 
   it('rejects unknown keys with their path and a suggestion', async () => {
@@ -68,7 +69,7 @@ describe('config', () => {
 
   it('reports every problem at once', async () => {
     const issues = await issuesOf('agent: { id: a1 }\ndevices: []\nextra: 1\n');
-    expect(issues).toEqual(['extra: unknown key; known keys: agent, hub, poll, metrics, log, devices', 'agent.site: is required (a string)', 'agent.rack: is required (a string)', 'devices: must have at least one entry']);
+    expect(issues).toEqual(['extra: unknown key; known keys: agent, hub, spool, poll, metrics, log, devices', 'agent.site: is required (a string)', 'agent.rack: is required (a string)', 'devices: must have at least one entry']);
   });
 
   it('rejects duplicate device ids, unknown profiles and missing outlet counts', async () => {
@@ -87,5 +88,23 @@ describe('config', () => {
   it('a profile file that does not exist or is invalid is reported on the device', async () => {
     expect(await issuesOf(base.replace('rackpilot-sim-pdu', './nope.yaml'))).toEqual([expect.stringMatching(/^devices\[0\]\.profile: .*nope\.yaml: \(top\): cannot read profile: ENOENT/)]);
     await expect(resolveConfig({ agent: { id: 'a', site: 's', rack: 'r' }, devices: 'x' }, 'mem', '.')).rejects.toThrow('mem: devices: must be a list (got "x")');
+  });
+
+  it('security settings: TLS only with wss://, cert with key, no token in clear text, loopback-only local API', async () => {
+    expect(await issuesOf(base + 'hub: { url: ws://hub.site:8700/agent, tls: { ca: ca.pem } }\n')).toEqual(['hub: tls settings need a wss:// url']);
+    expect(await issuesOf(base + 'hub: { url: wss://hub.site:8700/agent, tls: { cert: a.pem } }\n')).toEqual(['hub.tls: cert and key go together (mutual TLS needs both)']);
+    expect(await issuesOf(base + 'hub: { url: ws://hub.site:8700/agent, tokenFile: t }\n')).toEqual(['hub: a bearer token over ws:// would travel in clear text; use a wss:// url']);
+    expect(await issuesOf(base + 'hub: { url: ws://127.0.0.1:8700/agent, tokenFile: t }\n')).toEqual([]);
+    expect(await issuesOf(base + 'hub: { url: wss://hub.site/agent, tls: { ca: ca.pem, cert: a.pem, key: a.key }, tokenFile: t, commandKeys: [k.pub] }\n')).toEqual([]);
+    expect(await issuesOf(base + 'metrics: { listen: 0.0.0.0:9464 }\n')).toEqual(['metrics: listen 0.0.0.0 is not a loopback address; the local API has no authentication — set allowRemote: true to expose it anyway']);
+    expect(await issuesOf(base + 'metrics: { listen: 0.0.0.0:9464, allowRemote: true }\n')).toEqual([]);
+    expect(await issuesOf(base + 'metrics: { listen: "[::1]:9464", socket: /run/rp.sock, socketMode: 0o600 }\n')).toEqual([]);
+  });
+
+  it('spool settings are bounded and consistent', async () => {
+    expect(await issuesOf(base + 'spool: { dir: /var/lib/rackpilot/spool }\n')).toEqual([]);
+    expect(await issuesOf(base + 'spool: { dir: s, maxBytes: 4194304, segmentBytes: 4194304 }\n')).toEqual(['spool: segmentBytes must be at most a quarter of maxBytes (4194304)']);
+    expect(await issuesOf(base + 'spool: { dir: s, fsyncIntervalMs: -1 }\n')).toEqual(['spool.fsyncIntervalMs: must be ≥ 0 ms (got -1)']);
+    expect(await issuesOf(base + 'spool: { maxBytes: 1 }\n')).toEqual(['spool.dir: is required (a string)', 'spool.maxBytes: must be ≥ 1048576 bytes (got 1)']);
   });
 });

@@ -59,19 +59,19 @@ function built(seq: number): BuiltBatch {
   return { seq, bytes, samples: 1, missing: 0, events: 0, baseTimeMs: seq };
 }
 
-function setup(highWaterBytes = 1 << 20) {
+function setup(highWaterBytes = 1 << 20, over: { backfillBytesPerS?: number; outbox?: MemoryOutbox } = {}) {
   const clock = new FakeClock();
   const sockets: ScriptedSocket[] = [];
-  const outbox = new MemoryOutbox(42, { maxBatches: 1000, maxBytes: 1 << 20 });
+  const outbox = over.outbox ?? new MemoryOutbox(42, { maxBatches: 1000, maxBytes: 1 << 20 });
   const link = new HubLink(
-    { url: 'ws://hub/agent', connectTimeoutMs: 1000, heartbeatMs: 10_000, backoffInitialMs: 100, backoffMaxMs: 1000, maxPayloadBytes: 1 << 16, highWaterBytes },
+    { url: 'ws://hub/agent', connectTimeoutMs: 1000, heartbeatMs: 10_000, backoffInitialMs: 100, backoffMaxMs: 1000, maxPayloadBytes: 1 << 16, highWaterBytes, backfillBytesPerS: over.backfillBytesPerS ?? 0 },
     { clock, log: nullLogger, random: () => 1, connect: () => {
       const s = new ScriptedSocket();
       sockets.push(s);
       return s as unknown as WebSocket;
     } },
     outbox,
-    { hello: (session) => ({ agentId: 'a', rackId: 'r', streamId: 42, session }), message: () => {} },
+    { hello: (session) => ({ agentId: 'a', rackId: 'r', streamId: outbox.streamId, session, oldestUnackedSeq: outbox.stats().oldestSeq }), message: () => {} },
   );
   const add = (n: number): void => {
     for (let i = 0; i < n; i++) outbox.append(built(outbox.nextSeq()));
@@ -167,5 +167,60 @@ describe('HubLink', () => {
     s.emit('message', Buffer.from('not protobuf at all'), true);
     expect(link.stats.badFrames).toBe(1);
     expect(s.terminated).toBe(true);
+  });
+});
+
+describe('HubLink backfill and outbox changes', () => {
+  it('drains the backlog at the configured rate while live batches go out at once', async () => {
+    const { clock, sockets, link, add } = setup(1 << 20, { backfillBytesPerS: 1000 });
+    add(30); // ~110 bytes a frame: ~9 frames a second at 1000 B/s
+    link.start();
+    const s = sockets[0]!;
+    s.open();
+    s.hub({ welcome: { ackedUpto: 0 } });
+    s.flush();
+    const burst = s.batches().length;
+    expect(burst).toBeGreaterThanOrEqual(9);
+    expect(burst).toBeLessThanOrEqual(10);
+    add(1); // live: not held back by the throttle
+    expect(s.batches().at(-1)).toMatchObject({ seq: 31, historical: false });
+    await clock.advance(1000);
+    s.flush();
+    const second = s.batches().length - burst - 1;
+    expect(second).toBeGreaterThanOrEqual(8);
+    expect(second).toBeLessThanOrEqual(10);
+    await clock.advance(3000);
+    s.flush();
+    expect(s.batches().filter((b) => b.historical)).toHaveLength(30);
+    expect(link.stats.backfillThrottled).toBeGreaterThan(0);
+  });
+
+  it('a drop in the outbox sends a fresh Hello with the new oldest seq', async () => {
+    const outbox = new MemoryOutbox(42, { maxBatches: 3, maxBytes: 1 << 20 });
+    const { sockets, link, add } = setup(1 << 20, { outbox });
+    link.start();
+    const s = sockets[0]!;
+    s.open();
+    s.hub({ welcome: { ackedUpto: 0 } });
+    add(5);
+    const hellos = s.sent.filter((m) => m.body === 'hello');
+    expect(hellos.length).toBeGreaterThanOrEqual(2);
+    expect(hellos.at(-1)!.hello!.oldestUnackedSeq).toBe(3);
+  });
+
+  it('a Welcome beyond the stream\'s last seq makes the outbox restream and says Hello again', async () => {
+    let restreamed = 0;
+    const outbox = new MemoryOutbox(42, { maxBatches: 100, maxBytes: 1 << 20 }, () => {}, () => 42 + ++restreamed);
+    const { sockets, link, add } = setup(1 << 20, { outbox });
+    add(2);
+    link.start();
+    const s = sockets[0]!;
+    s.open();
+    s.hub({ welcome: { ackedUpto: 9 } }); // the hub has seqs 1..9 of stream 42; this agent only made 1..2
+    expect(restreamed).toBe(1);
+    expect(link.state).toBe('handshaking');
+    expect(s.sent.filter((m) => m.body === 'hello').map((m) => m.hello!.streamId)).toEqual([42, 43]);
+    s.hub({ welcome: { ackedUpto: 0 } });
+    expect(s.batches().map((b) => [b.seq, b.historical])).toEqual([[1, true], [2, true]]);
   });
 });

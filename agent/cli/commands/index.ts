@@ -9,10 +9,11 @@ import { diagModbusRawCommand } from './diag-modbus-raw.js';
 import { diagModbusReadCommand } from './diag-modbus-read.js';
 import { diagModbusScanCommand } from './diag-modbus-scan.js';
 import { hubCommand } from './hub.js';
+import { keygenCommand } from './keygen.js';
 import { simCommand } from './sim.js';
 
 export const COMMANDS: readonly Command[] = [
-  agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand,
+  agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand, keygenCommand,
   diagModbusReadCommand, diagModbusRawCommand, diagModbusScanCommand,
   diagGpuCommand,
 ];
