@@ -2,7 +2,7 @@
 // listener) and wires drivers, rack model, uplink and local API together.
 
 import { randomInt } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type pb } from '../protocols/wire/codec.js';
@@ -14,8 +14,10 @@ import { bad, type Sample } from './core/reading.js';
 import { keyOf, type SeriesSpec } from './core/series.js';
 import type { DriverDeps } from './drivers/family.js';
 import { familyOf } from './drivers/families.js';
+import { DEFAULT_HTTP_MAX_BYTES, type HttpRequester } from './drivers/transport/http.js';
 import type { DeviceDriver, PollResult } from './drivers/types.js';
 import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
+import { mapBounded } from './runtime/bounded.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { createLogger, type Logger } from './runtime/log.js';
 import { FixedRateScheduler, type TickInfo } from './runtime/scheduler.js';
@@ -55,7 +57,10 @@ const RECENT_EVENTS = 50;
 export class Agent {
   readonly rack: RackState;
   readonly health = new HealthTracker();
+  /** The main cycle: every driver without a schedule of its own (PDUs, meters). */
   readonly scheduler: FixedRateScheduler;
+  /** Drivers with their own schedule (miners), one group per interval, each with its scheduler. */
+  readonly pollGroups: readonly PollGroup[];
   readonly link: HubLink | undefined;
   readonly outbox: MemoryOutbox | undefined;
   readonly series: readonly SeriesSpec[];
@@ -76,14 +81,20 @@ export class Agent {
     private readonly opts: AgentOptions,
   ) {
     this.series = drivers.flatMap((d) => d.series);
-    this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs);
+    const maxAge = new Map(drivers.flatMap((d) => (d.schedule ? [[d.info.id, d.schedule.staleAfterMs] as const] : [])));
+    this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs, maxAge);
     const catalog = buildCatalog(this.series);
     this.builder = new BatchBuilder(catalog);
     this.commands = new CommandProcessor(config.agent.id, clock, {
       ping: (cmd) => ({ status: 'ok', message: `pong ${cmd.ping?.payload ?? ''}`.trim() }),
       rebirth: () => (this.link?.rebirth() ? { status: 'ok', message: 'Hello re-sent' } : { status: 'failed', message: 'link not up' }),
     }, (e) => this.event(e));
-    this.scheduler = new FixedRateScheduler(clock, config.poll.intervalMs, (t) => this.cycle(t), (err) => log.error('poll cycle failed', { err }));
+    const main = drivers.filter((d) => !d.schedule);
+    this.scheduler = new FixedRateScheduler(clock, config.poll.intervalMs, (t) => this.cycle(main, t), (err) => log.error('poll cycle failed', { err }));
+    this.pollGroups = pollGroupsOf(drivers).map(({ intervalMs, drivers: ds, concurrency }) => ({
+      name: `every ${intervalMs} ms`, intervalMs, concurrency, drivers: ds,
+      scheduler: new FixedRateScheduler(clock, intervalMs, (t) => this.pollGroup(ds, t, concurrency), (err) => log.error('poll group cycle failed', { err, intervalMs })),
+    }));
 
     const hub = config.hub;
     if (hub) {
@@ -110,7 +121,7 @@ export class Agent {
     if (m.enabled) {
       const registry = buildAgentMetrics({
         agentId: this.config.agent.id, version: VERSION, clock: this.clock, rack: this.rack, series: this.series, drivers: this.drivers,
-        health: this.health, scheduler: this.scheduler, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
+        health: this.health, scheduler: this.scheduler, pollGroups: this.pollGroups, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
       });
       const server = createServer(localApiHandler(registry));
       await new Promise<void>((resolve, reject) => {
@@ -126,13 +137,14 @@ export class Agent {
     }
     this.link?.start();
     this.scheduler.start();
+    for (const g of this.pollGroups) g.scheduler.start();
     this.log.info('agent started', { agent: this.config.agent.id, devices: this.drivers.length, series: this.series.length, intervalMs: this.config.poll.intervalMs, hub: this.config.hub?.url ?? null, metrics: this.metricsAddress ?? null });
   }
 
   async stop(reason = 'agent stopping'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.scheduler.stop();
+    await Promise.all([this.scheduler.stop(), ...this.pollGroups.map((g) => g.scheduler.stop())]);
     await this.drain(this.opts.drainMs ?? 2000);
     await this.link?.stop(reason);
     await Promise.all(this.drivers.map((d) => d.close()));
@@ -176,10 +188,16 @@ export class Agent {
     this.log.info('event', { type: e.type, device: e.device, message: e.message });
   }
 
-  private async cycle(t: TickInfo): Promise<void> {
-    const results = await Promise.all(this.drivers.map((d) => d.poll(t.signal).catch((err: unknown) => allBad(d, this.clock.now(), err))));
+  private async cycle(drivers: readonly DeviceDriver[], t: TickInfo): Promise<void> {
+    await this.pollGroup(drivers, t, Infinity);
+    this.opts.onCycle?.(this);
+  }
+
+  /** Polls drivers (at most `concurrency` at once), records their samples and sends one batch. */
+  private async pollGroup(drivers: readonly DeviceDriver[], t: TickInfo, concurrency: number): Promise<void> {
+    const results = await mapBounded(drivers, concurrency, (d) => d.poll(t.signal).catch((err: unknown) => allBad(d, this.clock.now(), err)));
     for (const [i, res] of results.entries()) {
-      const d = this.drivers[i] as DeviceDriver;
+      const d = drivers[i] as DeviceDriver;
       this.rack.observe(res.samples);
       this.samplesProduced += res.samples.length;
       const first = res.samples[0];
@@ -198,7 +216,6 @@ export class Agent {
       this.link?.notify();
       if (this.firstBatchSentMs === undefined && (this.link?.stats.batchesSent ?? 0) > 0) this.firstBatchSentMs = this.clock.now();
     }
-    this.opts.onCycle?.(this);
   }
 
   private onHubMessage(msg: pb.HubMessage, reply: (m: pb.IAgentMessage) => void): void {
@@ -214,6 +231,27 @@ export class Agent {
 }
 
 const DEVICE_KIND = { pdu: 1, meter: 2, miner: 3, gpu: 4, host: 5 } as const;
+
+export interface PollGroup {
+  readonly name: string;
+  readonly intervalMs: number;
+  readonly concurrency: number;
+  readonly drivers: readonly DeviceDriver[];
+  readonly scheduler: FixedRateScheduler;
+}
+
+/** Drivers with a schedule, grouped by interval; a group polls at most its smallest concurrency at once. */
+function pollGroupsOf(drivers: readonly DeviceDriver[]): { intervalMs: number; concurrency: number; drivers: DeviceDriver[] }[] {
+  const groups = new Map<number, { intervalMs: number; concurrency: number; drivers: DeviceDriver[] }>();
+  for (const d of drivers) {
+    if (!d.schedule) continue;
+    const g = groups.get(d.schedule.intervalMs) ?? { intervalMs: d.schedule.intervalMs, concurrency: d.schedule.concurrency, drivers: [] };
+    g.concurrency = Math.min(g.concurrency, d.schedule.concurrency);
+    g.drivers.push(d);
+    groups.set(g.intervalMs, g);
+  }
+  return [...groups.values()];
+}
 
 function allBad(d: DeviceDriver, now: number, err: unknown): PollResult {
   const samples: Sample[] = d.series.map((s) => ({ key: keyOf(s), reading: bad('comm_error', now, (err as Error).message) }));
@@ -235,9 +273,45 @@ function circuitsOf(config: Config): CircuitSpec[] {
 export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}): Promise<Agent> {
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger({ level: loaded.config.log.level });
-  const deps: DriverDeps = { clock, log, dial: (host, port) => createConnection({ host, port }) };
+  const deps = realDriverDeps(clock, log);
   const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
   const agent = new Agent(loaded.config, drivers, clock, log, opts);
   await agent.start();
   return agent;
+}
+
+/** The real I/O drivers get: TCP sockets and HTTP requests. Also used by `rackpilot diag`. */
+export function realDriverDeps(clock: Clock, log: Logger): DriverDeps {
+  return { clock, log, dial: (host, port) => createConnection({ host, port }), http: nodeHttpRequester };
+}
+
+/** HttpRequester over node:http: a fresh connection per request, body capped, no redirects. */
+export const nodeHttpRequester: HttpRequester = (req, signal) =>
+  new Promise((resolve, reject) => {
+    const max = req.maxBytes ?? DEFAULT_HTTP_MAX_BYTES;
+    const headers: Record<string, string | number> = { connection: 'close', ...req.headers };
+    if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
+    const r = httpRequest({ host: req.host, port: req.port, method: req.method, path: req.path, headers, signal, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        if (n > max) {
+          reject(Object.assign(new Error(`response body exceeds ${max} bytes`), { code: 'ERR_BODY_TOO_LARGE' }));
+          res.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(req.body);
+  });
+
+function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
 }

@@ -2,10 +2,12 @@
 // shapes.ts, and one line here (the mapped type makes a missing family a type error).
 import type { DeviceConfig } from '../config/schema.js';
 import type { DeviceFamily } from './family.js';
+import { minerFamily } from './miner/family.js';
 import { modbusFamily } from './pdu/family.js';
 
 const FAMILIES: { readonly [T in DeviceConfig['type']]: DeviceFamily<DeviceConfig, unknown> } = {
   modbus: modbusFamily,
+  miner: minerFamily,
 };
 
 /** The family of a device config (each family's methods accept its own config type). */

@@ -5,6 +5,7 @@ import type { Issue } from '../config/shape.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/log.js';
 import type { TcpDialer } from './modbus/tcp-link.js';
+import type { HttpRequester } from './transport/http.js';
 import type { DeviceDriver } from './types.js';
 
 /** Real I/O, built only in agent/main.ts (and replaced in tests). */
@@ -12,6 +13,8 @@ export interface DriverDeps {
   readonly clock: Clock;
   readonly log: Logger;
   readonly dial: TcpDialer;
+  /** One HTTP request per call (miner web interfaces and REST APIs; transport/http.ts). */
+  readonly http: HttpRequester;
 }
 
 export interface ResolveContext {

@@ -1,0 +1,99 @@
+// Helpers shared by firmware modules: running a read's sources with partial success, JSON over
+// HTTP, and HTTP Digest sessions. Composition, not a base class.
+
+import { asMinerError, MinerError } from '../errors.js';
+import { emptyData, finishData, mergeData, type DataPatch, type FirmwareName, type MinerData } from '../data.js';
+import { digestAuthorization, parseDigestChallenge, type DigestChallenge } from '../digest.js';
+import type { MinerIO } from '../link.js';
+import type { HttpResponse } from '../../transport/http.js';
+import type { ControlState, Credentials, ReadResult, Source, SourceFailure } from './types.js';
+import { isMining } from '../data.js';
+
+/**
+ * Runs sources in order and merges what they return. A failed source leaves its fields null and
+ * is listed; after a transport failure (timeout, refused) the rest are not sent, so a hung miner
+ * costs one timeout per poll, not one per command. `done` remembers `once` sources that succeeded.
+ */
+export async function runSources(io: MinerIO, firmware: FirmwareName, sources: readonly Source[], done: Set<string>, base?: DataPatch): Promise<ReadResult> {
+  let data: MinerData = base ? mergeData(emptyData(firmware), base) : emptyData(firmware);
+  const failures: SourceFailure[] = [];
+  let down: MinerError | undefined;
+  let requests = 0;
+  for (const s of sources) {
+    if (s.once && done.has(s.name)) continue;
+    requests++;
+    if (down) {
+      failures.push({ source: s.name, groups: s.groups, error: down, skipped: true });
+      continue;
+    }
+    try {
+      data = mergeData(data, await s.fetch(io));
+      if (s.once) done.add(s.name);
+    } catch (err) {
+      const e = asMinerError(err);
+      failures.push({ source: s.name, groups: s.groups, error: e, skipped: false });
+      if (e.transport) down = e;
+    }
+  }
+  return { data: finishData(data), requests, failures };
+}
+
+/** State for verification from a read: rejects with the first failure when state is unknown. */
+export async function stateFrom(io: MinerIO, firmware: FirmwareName, sources: readonly Source[]): Promise<ControlState> {
+  const r = await runSources(io, firmware, sources, new Set());
+  const first = r.failures[0];
+  if (first && r.data.state === null && r.data.powerTargetW === null) throw first.error;
+  return { mining: isMining(r.data), targetW: r.data.powerTargetW };
+}
+
+export function jsonBody(res: HttpResponse, what: string): unknown {
+  if (res.status === 401) throw new MinerError('miner_auth', `${what}: HTTP 401 (check the miner credentials)`, 401);
+  if (res.status === 403) throw new MinerError('miner_access_denied', `${what}: HTTP 403`, 403);
+  if (res.status < 200 || res.status >= 300) throw new MinerError('miner_http', `${what}: HTTP ${res.status}`, res.status);
+  try {
+    return JSON.parse(res.body.toString('utf8')) as unknown;
+  } catch (err) {
+    throw new MinerError('miner_bad_reply', `${what}: body is not JSON (${(err as Error).message})`);
+  }
+}
+
+/**
+ * HTTP Digest for one miner: the challenge is reused with an increasing nonce count; a 401 on a
+ * reused nonce (stale) fetches a fresh challenge once. Stock Antminer: realm "antMiner…".
+ */
+export class DigestSession {
+  private challenge: DigestChallenge | undefined;
+  private nc = 0;
+
+  constructor(private readonly credentials: Credentials | undefined) {}
+
+  async request(io: MinerIO, req: { method: 'GET' | 'POST'; path: string; body?: string; write?: boolean }): Promise<HttpResponse> {
+    const creds = this.credentials;
+    if (!creds) throw new MinerError('miner_auth', `${req.path} needs credentials (none configured)`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const headers: Record<string, string> = req.body !== undefined ? { 'content-type': 'application/json' } : {};
+      if (this.challenge) {
+        headers['authorization'] = digestAuthorization({ challenge: this.challenge, method: req.method, uri: req.path, user: creds.user, password: creds.password.reveal(), nc: ++this.nc });
+      }
+      const res = await io.http({ ...req, headers });
+      if (res.status !== 401) return res;
+      const fresh = parseDigestChallenge(res.headers['www-authenticate']);
+      if (!fresh) throw new MinerError('miner_auth', `${req.path}: HTTP 401 without a Digest challenge`, 401);
+      this.challenge = fresh;
+      this.nc = 0;
+    }
+    throw new MinerError('miner_auth', `${req.path}: digest authentication refused (check the miner credentials)`, 401);
+  }
+}
+
+/** A write whose reply may never come (the daemon restarts to apply it): closed = probably sent. */
+export async function writeMayRestart<T>(send: () => Promise<T>, detail: string): Promise<{ detail: string }> {
+  try {
+    await send();
+    return { detail };
+  } catch (err) {
+    const e = asMinerError(err);
+    if (e.code === 'miner_closed') return { detail: `${detail} (connection closed without a reply: the daemon restarts to apply it)` };
+    throw e;
+  }
+}
