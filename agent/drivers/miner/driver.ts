@@ -38,8 +38,13 @@ export interface ActiveFirmware {
   readonly detection: Detection;
 }
 
-/** Polls in a row that read nothing before an auto-detected firmware is detected again. */
+/**
+ * Polls in a row in which the miner answered but nothing it said fitted the firmware (invalid
+ * command, unparseable replies, 404s) before an auto-detected firmware is detected again — it
+ * was re-flashed. A miner that is down or restarting proves nothing and keeps its firmware.
+ */
 const REDETECT_AFTER = 3;
+const WRONG_FIRMWARE: ReadonlySet<string> = new Set(['miner_bad_reply', 'miner_status', 'miner_http', 'miner_access_denied']);
 
 export class MinerDriver implements ActuatingDriver {
   readonly info: DeviceInfo;
@@ -49,7 +54,7 @@ export class MinerDriver implements ActuatingDriver {
   private readonly actuator: MinerActuator;
   private fw: ActiveFirmware | undefined;
   private blankPolls = 0;
-  private readonly stats = { polls: 0, failedPolls: 0, detections: 0 };
+  private readonly stats = { polls: 0, failedPolls: 0, detections: 0, redetections: 0 };
   /** The latest read, for the actuator, diag and events. */
   last: { readonly data: MinerData; readonly failures: readonly SourceFailure[]; readonly timeMs: number } | undefined;
 
@@ -91,7 +96,8 @@ export class MinerDriver implements ActuatingDriver {
       const data = this.estimate(r.data);
       this.last = { data, failures: r.failures, timeMs: t };
       const failed = r.failures.length;
-      this.blankPolls = failed >= r.requests ? this.blankPolls + 1 : 0;
+      const misfit = failed >= r.requests && r.failures.every((f) => WRONG_FIRMWARE.has(f.error.code));
+      this.blankPolls = misfit ? this.blankPolls + 1 : 0;
       this.maybeRedetect();
       if (failed) this.stats.failedPolls++;
       const first = r.failures[0];
@@ -99,8 +105,6 @@ export class MinerDriver implements ActuatingDriver {
     } catch (err) {
       const e = asMinerError(err);
       this.stats.failedPolls++;
-      this.blankPolls++;
-      this.maybeRedetect();
       return this.down(e);
     }
   }
@@ -114,6 +118,7 @@ export class MinerDriver implements ActuatingDriver {
     if (this.opts.firmware === 'auto' && this.blankPolls >= REDETECT_AFTER) {
       this.fw = undefined;
       this.blankPolls = 0;
+      this.stats.redetections++;
     }
   }
 

@@ -1,9 +1,11 @@
 // Everything the agent sends to one miner goes through its MinerLink: RPC on 4028, HTTP, and
 // Whatsminer v3. The cgminer API is single-threaded (accept → one recv → reply → close), so the
 // link runs one operation at a time, leaves `gapMs` between requests, and lets control
-// operations (pause, power target) overtake queued telemetry reads. A per-miner circuit breaker
-// stops trying a miner that failed `breakerFailures` times in a row for `breakerOpenMs`; one
-// request then goes through to probe it (half-open).
+// operations (pause, power target) overtake queued telemetry reads. A circuit breaker per port
+// (RPC, HTTP, v3) stops telemetry from trying a port that failed `breakerFailures` times in a
+// row, for `breakerOpenMs`; one request then goes through to probe it (half-open). Control
+// operations always try: a pause must not be skipped because polls failed (the RPC of a
+// restarting Antminer refuses while its web interface, which takes the command, is up).
 //
 // Concurrency: run() may be called concurrently; operations execute one after another. An
 // operation's AbortSignal cancels it while queued or in flight.
@@ -16,7 +18,7 @@ import type { Clock } from '../../runtime/clock.js';
 import type { TcpDialer } from '../modbus/tcp-link.js';
 import { DEFAULT_HTTP_MAX_BYTES, type HttpRequest, type HttpRequester, type HttpResponse } from '../transport/http.js';
 import { MinerError } from './errors.js';
-import { exchange, type Exchanged } from './exchange.js';
+import { exchange } from './exchange.js';
 
 export interface LinkOptions {
   readonly host: string;
@@ -66,11 +68,11 @@ export interface MinerIO {
 }
 
 export type Priority = 'control' | 'telemetry';
+type Port = 'rpc' | 'http' | 'v3';
 
 interface Pending {
   readonly priority: Priority;
   readonly start: () => void;
-  readonly cancel: (err: MinerError) => void;
 }
 
 export interface LinkCounters {
@@ -92,8 +94,7 @@ export class MinerLink {
   private readonly queue: Pending[] = [];
   private busy = false;
   private lastEndMs = -Infinity;
-  private failures = 0;
-  private openUntilMs = 0;
+  private readonly breakers = new Map<Port, { failures: number; openUntilMs: number }>();
 
   constructor(readonly opts: LinkOptions, private readonly deps: LinkDeps) {}
 
@@ -117,10 +118,9 @@ export class MinerLink {
       };
       const entry: Pending = {
         priority,
-        cancel: reject,
         start: () => {
           signal.removeEventListener('abort', onAbort);
-          fn(this.io(signal)).then(resolve, reject).finally(() => {
+          fn(this.io(signal, priority)).then(resolve, reject).finally(() => {
             this.busy = false;
             this.pump();
           });
@@ -142,18 +142,19 @@ export class MinerLink {
     next.start();
   }
 
-  private io(signal: AbortSignal): MinerIO {
+  private io(signal: AbortSignal, priority: Priority): MinerIO {
+    const ctx = (port: Port, write: boolean | undefined): SendCtx => ({ signal, priority, port, write: write === true });
     return {
       clock: this.deps.clock,
       rpc: (command, o = {}) => {
         const req = encodeRequest(command, { ...(o.parameter !== undefined ? { parameter: o.parameter } : {}), ...(o.extra ? { extra: o.extra } : {}), key: o.key ?? 'command' });
         if (!req.ok) return Promise.reject(new MinerError('miner_bad_reply', req.error.message));
-        return this.rpcBytes(req.bytes, o.write === true, signal);
+        return this.rpcBytes(req.bytes, ctx('rpc', o.write));
       },
-      rpcLine: (line, o = {}) => this.rpcBytes(Buffer.from(line, 'utf8'), o.write === true, signal),
-      http: (req) => this.httpRequest(req, signal),
+      rpcLine: (line, o = {}) => this.rpcBytes(Buffer.from(line, 'utf8'), ctx('rpc', o.write)),
+      http: (req) => this.httpRequest(req, ctx('http', req.write)),
       v3: async (message, o = {}) => {
-        const ex = await this.send(signal, o.write === true, (timeouts) => exchange({ ...timeouts, port: this.opts.v3Port, request: encodeV3(message), framing: 'v3' }));
+        const ex = await this.send(ctx('v3', o.write), (timeouts) => exchange({ ...timeouts, port: this.opts.v3Port, request: encodeV3(message), framing: 'v3' }));
         try {
           return JSON.parse(ex.bytes.toString('utf8')) as unknown;
         } catch (err) {
@@ -164,8 +165,8 @@ export class MinerLink {
     };
   }
 
-  private async rpcBytes(request: Buffer, write: boolean, signal: AbortSignal): Promise<RpcReply> {
-    const ex = await this.send(signal, write, (timeouts) => exchange({ ...timeouts, port: this.opts.port, request, framing: 'cgminer' }));
+  private async rpcBytes(request: Buffer, c: SendCtx): Promise<RpcReply> {
+    const ex = await this.send(c, (timeouts) => exchange({ ...timeouts, port: this.opts.port, request, framing: 'cgminer' }));
     const parsed = parseReply(ex.bytes);
     if (!parsed.ok) {
       if (parsed.code === 'backend_down') throw new MinerError('miner_backend_down', parsed.message);
@@ -185,9 +186,9 @@ export class MinerLink {
     return { value: parsed.value, status, repairs: parsed.repairs };
   }
 
-  private async httpRequest(req: Omit<HttpRequest, 'host' | 'port'> & { write?: boolean }, signal: AbortSignal): Promise<HttpResponse> {
-    const { write, ...rest } = req;
-    return this.send(signal, write === true, async ({ connectTimeoutMs, readTimeoutMs, signal: s }) => {
+  private async httpRequest(req: Omit<HttpRequest, 'host' | 'port'> & { write?: boolean }, c: SendCtx): Promise<HttpResponse> {
+    const { write: _write, ...rest } = req;
+    return this.send(c, async ({ connectTimeoutMs, readTimeoutMs, signal: s }) => {
       const ctl = new AbortController();
       const onAbort = (): void => ctl.abort(s?.reason);
       s?.addEventListener('abort', onAbort, { once: true });
@@ -208,43 +209,52 @@ export class MinerLink {
     });
   }
 
-  /** One request: breaker check, inter-request gap, counters. */
-  private async send<T>(signal: AbortSignal, write: boolean, fn: (t: { dial: TcpDialer; clock: Clock; host: string; connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number; signal: AbortSignal }) => Promise<T>): Promise<T> {
+  /** One request: breaker check (telemetry only), inter-request gap, counters. */
+  private async send<T>(c: SendCtx, fn: (t: { dial: TcpDialer; clock: Clock; host: string; connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number; signal: AbortSignal }) => Promise<T>): Promise<T> {
     const { clock } = this.deps;
     const now = clock.monotonic();
-    if (now < this.openUntilMs) {
+    const b = this.breakers.get(c.port) ?? { failures: 0, openUntilMs: 0 };
+    this.breakers.set(c.port, b);
+    if (c.priority === 'telemetry' && now < b.openUntilMs) {
       this.counters.breakerSkips++;
-      throw new MinerError('miner_unreachable', `not tried: ${this.failures} failures in a row; next attempt in ${Math.ceil((this.openUntilMs - now) / 1000)} s`);
+      throw new MinerError('miner_unreachable', `${c.port} not tried: ${b.failures} failures in a row; next attempt in ${Math.ceil((b.openUntilMs - now) / 1000)} s`);
     }
     const wait = this.lastEndMs + this.opts.gapMs - now;
-    if (wait > 0) await sleep(clock, wait, signal);
+    if (wait > 0) await sleep(clock, wait, c.signal);
     this.counters.requests++;
     try {
-      const r = await fn({ dial: this.deps.dial, clock, host: this.opts.host, connectTimeoutMs: this.opts.connectTimeoutMs, readTimeoutMs: write ? this.opts.writeTimeoutMs : this.opts.timeoutMs, maxBytes: this.opts.maxReplyBytes, signal });
+      const r = await fn({ dial: this.deps.dial, clock, host: this.opts.host, connectTimeoutMs: this.opts.connectTimeoutMs, readTimeoutMs: c.write ? this.opts.writeTimeoutMs : this.opts.timeoutMs, maxBytes: this.opts.maxReplyBytes, signal: c.signal });
       this.counters.replies++;
-      this.failures = 0;
+      b.failures = 0;
       return r;
     } catch (err) {
-      this.count(err);
+      this.count(err, b);
       throw err;
     } finally {
       this.lastEndMs = clock.monotonic();
     }
   }
 
-  private count(err: unknown): void {
+  private count(err: unknown, b: { failures: number; openUntilMs: number }): void {
     if (!(err instanceof MinerError)) return;
     if (err.code === 'miner_timeout' || err.code === 'miner_connect_timeout') this.counters.timeouts++;
     else if (err.code === 'miner_refused') this.counters.refused++;
     else if (err.code === 'miner_closed') this.counters.closed++;
     else if (err.code === 'miner_bad_reply') this.counters.badReplies++;
     if (!err.transport || err.code === 'cancelled') return;
-    this.failures++;
-    if (this.failures >= this.opts.breakerFailures) {
-      this.openUntilMs = this.deps.clock.monotonic() + this.opts.breakerOpenMs;
+    b.failures++;
+    if (b.failures >= this.opts.breakerFailures) {
+      b.openUntilMs = this.deps.clock.monotonic() + this.opts.breakerOpenMs;
       this.counters.breakerOpens++;
     }
   }
+}
+
+interface SendCtx {
+  readonly signal: AbortSignal;
+  readonly priority: Priority;
+  readonly port: Port;
+  readonly write: boolean;
 }
 
 function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
@@ -260,5 +270,3 @@ function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
     signal.addEventListener('abort', onAbort, { once: true });
   });
 }
-
-export type { Exchanged };

@@ -10,7 +10,7 @@ import { MinerError } from '../errors.js';
 import type { MinerIO } from '../link.js';
 import { dashList, goodChips, isRecord, maxOf, num, populatedSlots, positive, section, seconds, str, sumOf, toTHs, type Rec } from '../values.js';
 import { parsePools, parseSummary } from './cgminer.js';
-import { DigestSession, jsonBody, runSources, stateFrom, writeMayRestart } from './common.js';
+import { DigestSession, jsonBody, runSources, stateFrom, writeMayRestart, type OnceCache } from './common.js';
 import type { FirmwareModule, Source } from './types.js';
 
 /** `stats` on bmminer/cgminer-based Antminer firmware (stock and VNish): header + data entry. */
@@ -72,11 +72,10 @@ export function parseMinerConf(conf: unknown): DataPatch {
   return { powerMode: MODES[mode] ?? null, state };
 }
 
-/** get_system_info.cgi → model and firmware build. */
+/** get_system_info.cgi → model (the firmware version comes from stats' "Miner"). */
 export function parseSystemInfo(info: unknown): DataPatch {
-  if (!isRecord(info)) return {};
-  const model = str(info['minertype']);
-  return { ...(model ? { model, make: 'Bitmain' } : {}), firmwareVersion: str(info['system_filesystem_version']) };
+  const model = isRecord(info) ? str(info['minertype']) : null;
+  return model ? { model, make: 'Bitmain' } : {};
 }
 
 const CONF_PATH = '/cgi-bin/get_miner_conf.cgi';
@@ -108,7 +107,7 @@ export const antminer: FirmwareModule = {
   settle: { pauseMs: 60_000, resumeMs: 120_000 },
   open(ctx) {
     const web = new DigestSession(ctx.credentials);
-    const done = new Set<string>();
+    const done: OnceCache = new Map();
     const conf: Source = { name: 'get_miner_conf.cgi', groups: ['state'], fetch: async (io) => parseMinerConf(await minerConf(io, web)) };
     const sources: Source[] = [
       { name: 'stats', groups: ['identity', 'hashrate', 'power', 'boards', 'fans', 'uptime'], fetch: async (io) => parseBmminerStats((await io.rpc('stats')).value) },

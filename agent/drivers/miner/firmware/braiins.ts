@@ -8,7 +8,7 @@ import { MinerError } from '../errors.js';
 import type { MinerIO } from '../link.js';
 import { isRecord, num, positive, section, str, toTHs, type Rec } from '../values.js';
 import { parsePools, parseSummary } from './cgminer.js';
-import { jsonBody, runSources, stateFrom } from './common.js';
+import { jsonBody, runSources, stateFrom, type OnceCache } from './common.js';
 import type { Credentials, FirmwareModule, Source } from './types.js';
 
 const MULTI = 'summary+devs+devdetails+temps+fans+tunerstatus+pools';
@@ -120,7 +120,7 @@ export const braiins: FirmwareModule = {
   settle: { pauseMs: 5_000, resumeMs: 30_000, setPowerMs: 120_000 },
   open(ctx) {
     const rest = new BosRest(ctx.credentials);
-    const done = new Set<string>();
+    const done: OnceCache = new Map();
     let range: { minW: number; maxW: number } | undefined;
     const details: Source = { name: 'miner/details', groups: ['state', 'identity'], fetch: async (io) => parseBosDetails(await rest.call(io, 'GET', 'miner/details')) };
     const tuner: Source = { name: 'performance/tuner-state', groups: ['target'], fetch: async (io) => parseBosTunerState(await rest.call(io, 'GET', 'performance/tuner-state')) };

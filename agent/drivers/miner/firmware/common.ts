@@ -12,23 +12,26 @@ import { isMining } from '../data.js';
 /**
  * Runs sources in order and merges what they return. A failed source leaves its fields null and
  * is listed; after a transport failure (timeout, refused) the rest are not sent, so a hung miner
- * costs one timeout per poll, not one per command. `done` remembers `once` sources that succeeded.
+ * costs one timeout per poll, not one per command. `once` keeps what `once` sources returned:
+ * they are not asked again, and their data is part of every read.
  */
-export async function runSources(io: MinerIO, firmware: FirmwareName, sources: readonly Source[], done: Set<string>, base?: DataPatch): Promise<ReadResult> {
-  let data: MinerData = base ? mergeData(emptyData(firmware), base) : emptyData(firmware);
+export async function runSources(io: MinerIO, firmware: FirmwareName, sources: readonly Source[], once: OnceCache = new Map()): Promise<ReadResult> {
+  let data: MinerData = emptyData(firmware);
+  for (const p of once.values()) data = mergeData(data, p);
   const failures: SourceFailure[] = [];
   let down: MinerError | undefined;
   let requests = 0;
   for (const s of sources) {
-    if (s.once && done.has(s.name)) continue;
+    if (s.once && once.has(s.name)) continue;
     requests++;
     if (down) {
       failures.push({ source: s.name, groups: s.groups, error: down, skipped: true });
       continue;
     }
     try {
-      data = mergeData(data, await s.fetch(io));
-      if (s.once) done.add(s.name);
+      const patch = await s.fetch(io);
+      data = mergeData(data, patch);
+      if (s.once) once.set(s.name, patch);
     } catch (err) {
       const e = asMinerError(err);
       failures.push({ source: s.name, groups: s.groups, error: e, skipped: false });
@@ -38,9 +41,12 @@ export async function runSources(io: MinerIO, firmware: FirmwareName, sources: r
   return { data: finishData(data), requests, failures };
 }
 
+/** Identity data of `once` sources, by source name (one cache per miner session). */
+export type OnceCache = Map<string, DataPatch>;
+
 /** State for verification from a read: rejects with the first failure when state is unknown. */
 export async function stateFrom(io: MinerIO, firmware: FirmwareName, sources: readonly Source[]): Promise<ControlState> {
-  const r = await runSources(io, firmware, sources, new Set());
+  const r = await runSources(io, firmware, sources);
   const first = r.failures[0];
   if (first && r.data.state === null && r.data.powerTargetW === null) throw first.error;
   return { mining: isMining(r.data), targetW: r.data.powerTargetW };

@@ -14,7 +14,7 @@ import { asMinerError, MinerError } from '../errors.js';
 import type { MinerIO } from '../link.js';
 import { bool, maxOf, num, positive, section, str, toTHs, type Rec } from '../values.js';
 import { parsePools, parseSummary } from './cgminer.js';
-import { runSources } from './common.js';
+import { runSources, type OnceCache } from './common.js';
 import type { ControlState, FirmwareModule, Source } from './types.js';
 import { joinParameters } from '../../../../protocols/cgminer/framing.js';
 
@@ -104,7 +104,7 @@ export const luxos: FirmwareModule = {
   // §6.1); a profile change steps frequency over seconds (estimate).
   settle: { pauseMs: 5_000, resumeMs: 10_000, setPowerMs: 30_000 },
   open() {
-    const done = new Set<string>();
+    const done: OnceCache = new Map();
     let profiles: LuxProfile[] = [];
     const version: Source = { name: 'version', groups: ['identity'], once: true, fetch: async (io) => {
       const v = section((await io.rpc('version')).value, 'VERSION')[0];

@@ -15,7 +15,7 @@ import type { MinerIO } from '../link.js';
 import { isRecord, list, positive, str, type Rec } from '../values.js';
 import { parseBmminerStats } from './antminer.js';
 import { parsePools, parseSummary } from './cgminer.js';
-import { jsonBody, runSources, stateFrom } from './common.js';
+import { jsonBody, runSources, stateFrom, type OnceCache } from './common.js';
 import type { Credentials, FirmwareModule, Source } from './types.js';
 
 export interface VnishPreset {
@@ -91,7 +91,7 @@ export const vnish: FirmwareModule = {
   settle: { pauseMs: 10_000, resumeMs: 60_000, setPowerMs: 120_000 },
   open(ctx) {
     const web = new VnishWeb(ctx.credentials);
-    const done = new Set<string>();
+    const done: OnceCache = new Map();
     let presets: VnishPreset[] = [];
     const summary: Source = { name: 'api/v1/summary', groups: ['state', 'power'], fetch: async (io) => parseVnishSummary(await web.call(io, 'GET', 'summary')) };
     const settings: Source = { name: 'api/v1/settings', groups: ['target'], fetch: async (io) => {

@@ -14,7 +14,7 @@ import { asMinerError, MinerError } from '../errors.js';
 import type { MinerIO } from '../link.js';
 import { bool, isRecord, list, num, positive, section, seconds, str, toTHs } from '../values.js';
 import { parsePools, summaryRate } from './cgminer.js';
-import { runSources, stateFrom, writeMayRestart } from './common.js';
+import { runSources, stateFrom, writeMayRestart, type OnceCache } from './common.js';
 import type { Credentials, FirmwareModule, Source } from './types.js';
 
 export function parseWmSummary(reply: unknown): DataPatch {
@@ -133,7 +133,7 @@ export const whatsminerV2: FirmwareModule = {
   settle: { pauseMs: 10_000, resumeMs: 60_000, setPowerMs: 120_000 },
   open(ctx) {
     const writer = new WmWriter(ctx.credentials);
-    const done = new Set<string>();
+    const done: OnceCache = new Map();
     const status: Source = { name: 'status', groups: ['state', 'target'], fetch: async (io) => parseWmStatus(await rpc(io, 'status')) };
     const sources: Source[] = [
       { name: 'summary', groups: ['hashrate', 'power', 'target', 'fans', 'uptime'], fetch: async (io) => parseWmSummary(await rpc(io, 'summary')) },

@@ -10,7 +10,7 @@ import type { BoardData, DataPatch, MinerErrorEntry, PoolData } from '../data.js
 import { asMinerError, MinerError } from '../errors.js';
 import type { MinerIO } from '../link.js';
 import { bool, isRecord, list, num, positive, str, type Rec } from '../values.js';
-import { runSources, stateFrom, writeMayRestart } from './common.js';
+import { runSources, stateFrom, writeMayRestart, type OnceCache } from './common.js';
 import type { Credentials, FirmwareModule, Source } from './types.js';
 
 /** Sends one v3 command and returns its msg; a non-zero code becomes a MinerError. */
@@ -109,7 +109,7 @@ export const whatsminerV3: FirmwareModule = {
   settle: { pauseMs: 10_000, resumeMs: 60_000, setPowerMs: 120_000 },
   open(ctx) {
     const writer = new V3Writer(ctx.credentials);
-    const done = new Set<string>();
+    const done: OnceCache = new Map();
     const info: Source = { name: 'get.device.info', groups: ['identity', 'state', 'target', 'errors'], fetch: async (io) => parseV3DeviceInfo(await v3Call(io, { cmd: 'get.device.info' })) };
     const sources: Source[] = [
       { name: 'get.miner.status', groups: ['hashrate', 'power', 'target', 'boards', 'fans', 'pools', 'uptime'], fetch: async (io) => parseV3Status(await v3Call(io, { cmd: 'get.miner.status', param: 'summary+edevs+pools' })) },
