@@ -2,6 +2,11 @@
 // through here. Adding a model: a file in hw-sim/devices/ and one entry below.
 
 import type { Simulation } from '../simulation.js';
+import { antminerStock } from './miners/antminer.js';
+import { braiinsOs } from './miners/braiins.js';
+import { luxosSim } from './miners/luxos.js';
+import { vnishSim } from './miners/vnish.js';
+import { whatsminerV2Sim, whatsminerV3Sim } from './miners/whatsminer.js';
 import { serveModbusTcp } from './modbus-tcp-server.js';
 import { simPduSlave } from './sim-pdu.js';
 
@@ -47,4 +52,13 @@ const simPdu: DeviceModel = async ({ sim, host, port, id, params }) => {
   };
 };
 
-export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([['rackpilot-sim-pdu', simPdu]]);
+export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([
+  ['rackpilot-sim-pdu', simPdu],
+  // ASIC miners, one model per firmware (hw-sim/devices/miners/, docs/hw-sim.md)
+  ['antminer-stock', antminerStock],
+  ['braiins-os', braiinsOs],
+  ['luxos', luxosSim],
+  ['whatsminer-v2', whatsminerV2Sim],
+  ['whatsminer-v3', whatsminerV3Sim],
+  ['vnish', vnishSim],
+]);
