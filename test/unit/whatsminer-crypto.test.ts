@@ -14,7 +14,7 @@ const run = promisify(execFile);
 
 async function openssl(args: string[], input?: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = execFile('openssl', args, { encoding: 'buffer', maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const child = execFile('openssl', args, { encoding: 'buffer', maxBuffer: 1 << 20 }, (err, stdout) => (err ? reject(new Error(err.message)) : resolve(stdout)));
     child.stdin?.end(input);
   });
 }
