@@ -144,7 +144,7 @@ export class Agent {
   async stop(reason = 'agent stopping'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await Promise.all([this.scheduler.stop(), ...this.pollGroups.map((g) => g.scheduler.stop())]);
+    await Promise.all([this.scheduler.stop(), ...this.pollGroups.map((g) => g.scheduler.stop({ abortRunning: true }))]);
     await this.drain(this.opts.drainMs ?? 2000);
     await this.link?.stop(reason);
     await Promise.all(this.drivers.map((d) => d.close()));
@@ -193,8 +193,14 @@ export class Agent {
     this.opts.onCycle?.(this);
   }
 
-  /** Polls drivers (at most `concurrency` at once), records their samples and sends one batch. */
-  private async pollGroup(drivers: readonly DeviceDriver[], t: TickInfo, concurrency: number): Promise<void> {
+  /**
+   * Polls drivers (at most `concurrency` at once), records their samples and sends one batch.
+   * A bounded group starts each cycle one driver further on, so drivers that hang until the
+   * deadline cannot starve the ones queued behind them cycle after cycle.
+   */
+  private async pollGroup(all: readonly DeviceDriver[], t: TickInfo, concurrency: number): Promise<void> {
+    const k = concurrency < all.length ? t.n % all.length : 0;
+    const drivers = k ? [...all.slice(k), ...all.slice(0, k)] : all;
     const results = await mapBounded(drivers, concurrency, (d) => d.poll(t.signal).catch((err: unknown) => allBad(d, this.clock.now(), err)));
     for (const [i, res] of results.entries()) {
       const d = drivers[i] as DeviceDriver;
