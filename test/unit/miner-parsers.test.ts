@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseReply } from '../../protocols/cgminer/sanitize.js';
-import { emptyData, finishData, mergeData, type DataPatch } from '../../agent/drivers/miner/data.js';
+import { emptyData, finishData, mergeData, type DataPatch, type MinerData } from '../../agent/drivers/miner/data.js';
 import { parseBmminerStats, parseMinerConf, minerConfBody } from '../../agent/drivers/miner/firmware/antminer.js';
 import { parseBosConstraints, parseBosDetails, parseBosRpc, parseBosTunerState } from '../../agent/drivers/miner/firmware/braiins.js';
 import { parsePools, parseSummary } from '../../agent/drivers/miner/firmware/cgminer.js';
@@ -23,7 +23,7 @@ function load(path: string): unknown {
   return r.value;
 }
 const msgOf = (v: unknown): unknown => (v as { msg: unknown }).msg;
-const data = (...patches: DataPatch[]) => finishData(patches.reduce((d, p) => mergeData(d, p), emptyData('antminer')));
+const data = (...patches: DataPatch[]) => finishData(patches.reduce<MinerData>((d, p) => mergeData(d, p), emptyData('antminer')));
 
 describe('value coercion', () => {
   it('numbers from numbers and numeric strings; "", "nan", text and booleans are null', () => {
