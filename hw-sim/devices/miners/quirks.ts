@@ -82,8 +82,9 @@ const SCOPE: Readonly<Record<OutputQuirk, (command: string) => boolean>> = {
 export function mangle(json: string, command: string, quirks: ReadonlySet<Quirk>): { text: string; truncated: boolean } {
   let t = json;
   let truncated = false;
+  const parts = command.split('+'); // a multi-command reply carries every part's section
   for (const q of OUTPUT_QUIRKS) {
-    if (!quirks.has(q) || !SCOPE[q](command)) continue;
+    if (!quirks.has(q) || !parts.some(SCOPE[q])) continue;
     switch (q) {
       case 'stats-missing-comma':
         t = t.replace(/("STATS":\[\{[^\]]*?\}),\{/, '$1{');

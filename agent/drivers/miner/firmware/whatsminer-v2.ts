@@ -78,6 +78,9 @@ class WmWriter {
         return this.open(session, r.value, cmd);
       } catch (err) {
         const e = asMinerError(err);
+        // 23 (bad JSON) / 137 (base64/AES error): the miner could not decrypt what we sent,
+        // which is what a wrong password looks like from here.
+        if (e.deviceCode === 23 || e.deviceCode === 137) throw new MinerError('miner_auth', `${cmd}: the miner could not decrypt the command (${e.message}); check the admin password`, e.deviceCode);
         if (e.deviceCode !== 135) throw e;
         this.token = undefined; // "check token err": expired or from another boot
         if (attempt === 1) throw new MinerError('miner_auth', `${cmd}: token refused twice (check the admin password)`, 135);
