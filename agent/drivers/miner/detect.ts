@@ -65,10 +65,10 @@ export async function detectFirmware(io: MinerIO, opts: { readonly v3Port: numbe
   const tried: string[] = [];
   let rpcError: MinerError | undefined;
   try {
-    const text = versionText((await io.rpc('version')).value);
+    const { text, summary } = versionText((await io.rpc('version')).value);
     const name = match(text.toUpperCase(), RPC_MARKERS);
-    if (name) return decide(name, `RPC version: ${text.slice(0, 120)}`);
-    tried.push(`version said ${text.slice(0, 60)}`);
+    if (name) return decide(name, `RPC version: ${summary.slice(0, 100)}`);
+    tried.push(`version said ${summary.slice(0, 60)}`);
     const v = readStatus((await io.rpc('get_version', { key: 'cmd' }).catch(() => undefined))?.value).payload;
     if (v && ('api_ver' in v || 'fw_ver' in v)) return { firmware: 'whatsminer-v2', evidence: `RPC get_version: api ${String(v['api_ver'])}, fw ${String(v['fw_ver'])}` };
   } catch (err) {

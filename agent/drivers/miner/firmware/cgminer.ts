@@ -39,9 +39,14 @@ export function parsePools(reply: unknown, opts: { oneBased?: boolean } = {}): D
   return { pools };
 }
 
-/** `version` → the daemon's name and version (detection and diag). */
-export function versionText(reply: unknown): string {
+/**
+ * `version` → `text`: everything the daemon says about itself, keys included (the daemon's
+ * name is often a key: "LUXminer", "BMMiner"), for detection; `summary`: its description and
+ * model, for people.
+ */
+export function versionText(reply: unknown): { text: string; summary: string } {
   const v = section(reply, 'VERSION')[0] ?? {};
-  const st = section(reply, 'STATUS')[0] ?? {};
-  return [JSON.stringify(v), str(st['Description']) ?? ''].join(' ');
+  const description = str(section(reply, 'STATUS')[0]?.['Description']) ?? '';
+  const type = str(v['Type']);
+  return { text: `${JSON.stringify(v)} ${description}`, summary: [description, type].filter(Boolean).join(', ') || JSON.stringify(v) };
 }
