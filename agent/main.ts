@@ -18,6 +18,7 @@ import { DEFAULT_HTTP_MAX_BYTES, type HttpRequester } from './drivers/transport/
 import type { DeviceDriver, PollResult } from './drivers/types.js';
 import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
 import { mapBounded } from './runtime/bounded.js';
+import { PollOrder } from './runtime/poll-order.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { createLogger, type Logger } from './runtime/log.js';
 import { FixedRateScheduler, type TickInfo } from './runtime/scheduler.js';
@@ -91,10 +92,17 @@ export class Agent {
     }, (e) => this.event(e));
     const main = drivers.filter((d) => !d.schedule);
     this.scheduler = new FixedRateScheduler(clock, config.poll.intervalMs, (t) => this.cycle(main, t), (err) => log.error('poll cycle failed', { err }));
-    this.pollGroups = pollGroupsOf(drivers).map(({ intervalMs, drivers: ds, concurrency }) => ({
-      name: `every ${intervalMs} ms`, intervalMs, concurrency, drivers: ds,
-      scheduler: new FixedRateScheduler(clock, intervalMs, (t) => this.pollGroup(ds, t, concurrency), (err) => log.error('poll group cycle failed', { err, intervalMs })),
-    }));
+    this.pollGroups = pollGroupsOf(drivers).map(({ intervalMs, drivers: ds, concurrency }) => {
+      const order = new PollOrder<DeviceDriver>();
+      return {
+        name: `every ${intervalMs} ms`, intervalMs, concurrency, drivers: ds,
+        scheduler: new FixedRateScheduler(clock, intervalMs, async (t) => {
+          const began = clock.monotonic();
+          await this.pollGroup(ds, t, concurrency, order);
+          log.debug('poll group cycle', { intervalMs, n: t.n, ms: Math.round(clock.monotonic() - began), drivers: ds.length });
+        }, (err) => log.error('poll group cycle failed', { err, intervalMs })),
+      };
+    });
 
     const hub = config.hub;
     if (hub) {
@@ -195,13 +203,17 @@ export class Agent {
 
   /**
    * Polls drivers (at most `concurrency` at once), records their samples and sends one batch.
-   * A bounded group starts each cycle one driver further on, so drivers that hang until the
-   * deadline cannot starve the ones queued behind them cycle after cycle.
+   * A bounded group starts the slowest drivers first (runtime/poll-order.ts).
    */
-  private async pollGroup(all: readonly DeviceDriver[], t: TickInfo, concurrency: number): Promise<void> {
-    const k = concurrency < all.length ? t.n % all.length : 0;
-    const drivers = k ? [...all.slice(k), ...all.slice(0, k)] : all;
-    const results = await mapBounded(drivers, concurrency, (d) => d.poll(t.signal).catch((err: unknown) => allBad(d, this.clock.now(), err)));
+  private async pollGroup(all: readonly DeviceDriver[], t: TickInfo, concurrency: number, order?: PollOrder<DeviceDriver>): Promise<void> {
+    const drivers = order ? order.order(all) : all;
+    const results = await mapBounded(drivers, concurrency, async (d) => {
+      const late = t.signal.aborted; // the deadline came before this driver's turn
+      const began = this.clock.monotonic();
+      const r = await d.poll(t.signal).catch((err: unknown) => allBad(d, this.clock.now(), err));
+      order?.record(d, late ? 'not-started' : this.clock.monotonic() - began);
+      return r;
+    });
     for (const [i, res] of results.entries()) {
       const d = drivers[i] as DeviceDriver;
       this.rack.observe(res.samples);

@@ -10,6 +10,7 @@ import type { DeviceDriver, PollResult, PollSchedule } from '../../agent/drivers
 import { Agent } from '../../agent/main.js';
 import { FakeClock } from '../../agent/runtime/clock.js';
 import { nullLogger } from '../../agent/runtime/log.js';
+import { PollOrder } from '../../agent/runtime/poll-order.js';
 
 const config = configShape.parse({
   agent: { id: 'a', site: 's', rack: 'r' },
@@ -77,7 +78,7 @@ describe('poll groups', () => {
     expect(pdu.polls).toBe(50);
     expect(agent.scheduler.stats.overruns).toBe(0);
     expect(Math.max(...miners.map((m) => m.maxInFlight))).toBe(1);
-    // Each cycle starts one miner further on: after five cycles every miner got a slot first.
+    // Miners the deadline left unpolled go first next cycle: after five cycles each had a turn.
     expect(miners.every((m) => m.polls >= 2)).toBe(true);
     await agent.stop();
   });
@@ -118,5 +119,27 @@ describe('poll groups', () => {
     expect(agent.rack.get(seriesKey('m1', 'x'), t + 25_000)?.quality).toBe('ok');
     expect(agent.rack.get(seriesKey('m1', 'x'), t + 31_000)?.quality).toBe('stale');
     expect(agent.rack.get(seriesKey('pdu-a', 'x'), t + 3_500)?.quality).toBe('stale');
+  });
+});
+
+describe('PollOrder', () => {
+  it('starts the slowest first, keeps the given order for new and equal ones', () => {
+    const o = new PollOrder<string>();
+    expect(o.order(['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
+    o.record('a', 5);
+    o.record('b', 5000); // hung: cost its whole timeout
+    o.record('c', 5);
+    expect(o.order(['a', 'b', 'c', 'd'])).toEqual(['b', 'a', 'c', 'd']);
+  });
+
+  it('puts drivers the deadline left unpolled first, the longest-waiting before the rest', () => {
+    const o = new PollOrder<string>();
+    o.record('hung', 10_000);
+    o.record('x', 'not-started');
+    o.record('y', 'not-started');
+    o.record('y', 'not-started');
+    expect(o.order(['hung', 'x', 'y'])).toEqual(['y', 'x', 'hung']);
+    o.record('y', 3);
+    expect(o.order(['hung', 'x', 'y'])).toEqual(['x', 'hung', 'y']);
   });
 });

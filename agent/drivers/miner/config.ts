@@ -29,7 +29,7 @@ export const minerDeviceShape = s.object({
   /** Read timeout of writes (daemons answer those more slowly). */
   writeTimeoutMs: ms(100, 120_000, 10_000),
   /** Pause between two requests to this miner (its API serves one at a time). */
-  gapMs: ms(0, 5000, 50),
+  gapMs: ms(0, 5000, 20),
   /** Miners are polled on their own schedule, never inside the PDU cycle. */
   pollIntervalMs: ms(1000, 600_000, 10_000),
   /** A reading older than this is unknown (stale). */
