@@ -2,6 +2,7 @@
 // listener) and wires drivers, rack model, uplink and local API together.
 
 import { randomInt } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createConnection } from 'node:net';
 import WebSocket from 'ws';
@@ -207,6 +208,8 @@ export class Agent {
    */
   private async pollGroup(all: readonly DeviceDriver[], t: TickInfo, concurrency: number, order?: PollOrder<DeviceDriver>): Promise<void> {
     const drivers = order ? order.order(all) : all;
+    // Every driver in flight listens to the cycle's signal (a miner poll: a few listeners each).
+    setMaxListeners(Math.max(10, Math.min(concurrency, drivers.length) * 4), t.signal);
     const results = await mapBounded(drivers, concurrency, async (d) => {
       const late = t.signal.aborted; // the deadline came before this driver's turn
       const began = this.clock.monotonic();
