@@ -83,8 +83,8 @@ export class Agent {
     private readonly opts: AgentOptions,
   ) {
     this.series = drivers.flatMap((d) => d.series);
-    const maxAge = new Map(drivers.flatMap((d) => (d.schedule ? [[d.info.id, d.schedule.staleAfterMs] as const] : [])));
-    this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs, maxAge);
+    const maxAgeOf = new Map(this.series.flatMap((s) => (s.maxAgeMs !== undefined ? [[keyOf(s), s.maxAgeMs] as const] : [])));
+    this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs, maxAgeOf);
     const catalog = buildCatalog(this.series);
     this.builder = new BatchBuilder(catalog);
     this.commands = new CommandProcessor(config.agent.id, clock, {

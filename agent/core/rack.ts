@@ -39,8 +39,8 @@ export class RackState {
     readonly powerDevices: readonly string[],
     /** A good value older than this is stale. */
     readonly maxAgeMs: number,
-    /** Per-device ages where a device is polled less often (miners every 10 s). */
-    readonly maxAgeByDevice: ReadonlyMap<string, number> = new Map(),
+    /** Series with their own freshness (read on a slower interval than the cycle). */
+    private readonly maxAgeOf: ReadonlyMap<SeriesKey, number> = new Map(),
   ) {}
 
   /**
@@ -57,10 +57,7 @@ export class RackState {
 
   get(key: SeriesKey, nowMs: number): Reading | undefined {
     const r = this.latest.get(key);
-    if (!r) return undefined;
-    const slash = key.indexOf('/');
-    const maxAge = this.maxAgeByDevice.size && slash > 0 ? this.maxAgeByDevice.get(key.slice(0, slash)) ?? this.maxAgeMs : this.maxAgeMs;
-    return atTime(r, nowMs, maxAge);
+    return r && atTime(r, nowMs, this.maxAgeOf.get(key) ?? this.maxAgeMs);
   }
 
   /** Value or null (unknown, stale or never seen). */

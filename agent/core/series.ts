@@ -12,6 +12,11 @@ export interface SeriesSpec {
   /** Precision on the wire: values travel as round(value / 10^scaleExp). */
   readonly scaleExp: number;
   readonly kind: SeriesKind;
+  /**
+   * How long a good value stays current, for series read less often than the poll cycle (GPUs,
+   * host stats). Absent: the agent's poll.staleAfterMs.
+   */
+  readonly maxAgeMs?: number;
 }
 
 export type SeriesKey = string;

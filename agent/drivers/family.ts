@@ -14,7 +14,7 @@ export interface DriverDeps {
   readonly log: Logger;
   readonly dial: TcpDialer;
   /** One HTTP request per call (miner web interfaces and REST APIs; transport/http.ts). */
-  readonly http: HttpRequester;
+  readonly http?: HttpRequester;
 }
 
 export interface ResolveContext {

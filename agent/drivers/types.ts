@@ -29,12 +29,10 @@ export interface PollResult {
 /**
  * A driver's own poll schedule, for devices that are read less often than the PDU cycle (miners:
  * every 5–15 s). Drivers that share an interval form a poll group with its own fixed-rate
- * scheduler, so a slow group never delays the PDU cycle.
+ * scheduler, so a slow group never delays the PDU cycle. Their series carry `maxAgeMs`.
  */
 export interface PollSchedule {
   readonly intervalMs: number;
-  /** A good reading older than this is stale (it must cover at least one interval). */
-  readonly staleAfterMs: number;
   /** At most this many drivers of the group poll at once (the smallest value in a group applies). */
   readonly concurrency: number;
 }

@@ -15,24 +15,10 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Section } from '../harness.js';
 import { round } from '../harness.js';
+import { procStat, stop } from './agent.js';
 
 const TIMEOUT_MS = 5000;
 const INTERVAL_MS = 10_000;
-
-async function procStat(pid: number): Promise<{ rssKb: number; cpuTicks: number }> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), cpuTicks: Number(stat[11]) + Number(stat[12]) };
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
-}
 
 /** Resolves with the first output line matching `re` (the child keeps running). */
 function lineMatching(child: ChildProcess, re: RegExp, what: string): Promise<RegExpMatchArray> {

@@ -159,7 +159,7 @@ function realTarget(): Target | undefined {
     { host: m[1]!, port: Number(m[2] ?? 4028), httpPort: 80, v3Port: 4433, connectTimeoutMs: 3000, timeoutMs: 10_000, writeTimeoutMs: 15_000, gapMs: 100, breakerFailures: 3, breakerOpenMs: 30_000, maxReplyBytes: DEFAULT_MAX_REPLY_BYTES },
     { dial: (h, p) => createConnection({ host: h, port: p }), http: nodeHttpRequester, clock: systemClock },
   );
-  const driver = new MinerDriver({ id: 'real', firmware: 'auto', boards: 3, fans: 4, v3Port: 4433, schedule: { intervalMs: 10_000, staleAfterMs: 30_000, concurrency: 1 }, ...(password ? { credentials: { password: new Secret(password), ...(user ? { user } : {}) } } : {}) }, link, systemClock);
+  const driver = new MinerDriver({ id: 'real', firmware: 'auto', boards: 3, fans: 4, v3Port: 4433, schedule: { intervalMs: 10_000, concurrency: 1 }, staleAfterMs: 30_000, ...(password ? { credentials: { password: new Secret(password), ...(user ? { user } : {}) } } : {}) }, link, systemClock);
   return { driver: () => driver, canSetPower: undefined, writes: process.env['RACKPILOT_CONTRACT_MINER_WRITE'] === '1', secrets: password ? [password] : [] };
 }
 

@@ -33,7 +33,8 @@ class FakeDriver implements DeviceDriver {
     private readonly hang: boolean,
     readonly schedule?: PollSchedule,
   ) {
-    this.series = [{ device: info.id, quantity: 'x', channel: '', unit: 'W', scaleExp: 0, kind: 'gauge' as const }];
+    // Series read on a slower schedule carry their own freshness (30 s here).
+    this.series = [{ device: info.id, quantity: 'x', channel: '', unit: 'W', scaleExp: 0, kind: 'gauge' as const, ...(schedule ? { maxAgeMs: 30_000 } : {}) }];
   }
 
   async poll(signal: AbortSignal): Promise<PollResult> {
@@ -58,7 +59,7 @@ class FakeDriver implements DeviceDriver {
 }
 
 const info = (id: string, kind: 'pdu' | 'miner'): DeviceDriver['info'] => ({ id, kind, model: 'fake', address: 'mem://', labels: {} });
-const MINERS: PollSchedule = { intervalMs: 10_000, staleAfterMs: 30_000, concurrency: 2 };
+const MINERS: PollSchedule = { intervalMs: 10_000, concurrency: 2 };
 
 describe('poll groups', () => {
   it('keeps the 1 s PDU cycle while every miner hangs until its group deadline', async () => {
@@ -107,7 +108,7 @@ describe('poll groups', () => {
     await agent.stop();
   });
 
-  it('judges staleness per device: a miner reading lasts its staleAfterMs, a PDU reading poll.staleAfterMs', async () => {
+  it('judges staleness per series: a miner reading lasts its maxAgeMs, a PDU reading poll.staleAfterMs', async () => {
     const clock = new FakeClock();
     const pdu = new FakeDriver(info('pdu-a', 'pdu'), clock, false);
     const miner = new FakeDriver(info('m1', 'miner'), clock, false, MINERS);

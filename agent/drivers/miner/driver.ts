@@ -29,6 +29,8 @@ export interface MinerDriverOptions {
   readonly nominalW?: number;
   readonly powerTargetW?: { readonly minW: number; readonly maxW: number };
   readonly schedule: PollSchedule;
+  /** How long a reading stays current (at least one poll interval). */
+  readonly staleAfterMs: number;
   readonly labels?: Readonly<Record<string, string>>;
 }
 
@@ -59,7 +61,7 @@ export class MinerDriver implements ActuatingDriver {
   last: { readonly data: MinerData; readonly failures: readonly SourceFailure[]; readonly timeMs: number } | undefined;
 
   constructor(readonly opts: MinerDriverOptions, readonly link: MinerLink, private readonly clock: Clock) {
-    this.points = minerPoints(opts.id, opts.boards, opts.fans);
+    this.points = minerPoints(opts.id, opts.boards, opts.fans, opts.staleAfterMs);
     this.series = this.points.map((p) => p.spec);
     this.schedule = opts.schedule;
     this.info = { id: opts.id, kind: 'miner', model: opts.firmware, address: link.address, labels: opts.labels ?? {} };

@@ -9,11 +9,11 @@ import type { Socket } from 'node:net';
 import { finishReply, newReplyScan, scanReply, type ReplyScan } from '../../../protocols/cgminer/framing.js';
 import { newV3Scan, scanV3, type V3Scan } from '../../../protocols/whatsminer/v3-framing.js';
 import type { Clock, TimerHandle } from '../../runtime/clock.js';
-import type { TcpDialer } from '../modbus/tcp-link.js';
+import type { DriverDeps } from '../family.js';
 import { MinerError } from './errors.js';
 
 export interface ExchangeOptions {
-  readonly dial: TcpDialer;
+  readonly dial: DriverDeps['dial'];
   readonly clock: Clock;
   readonly host: string;
   readonly port: number;

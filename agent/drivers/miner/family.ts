@@ -25,12 +25,14 @@ export const minerFamily: DeviceFamily<MinerDeviceConfig, ResolvedMiner> = {
     }
   },
   create(d, resolved, deps) {
+    const http = deps.http;
+    if (!http) throw new Error('the miner family needs DriverDeps.http (built in agent/main.ts)');
     const link = new MinerLink(
       {
         host: d.host, port: d.port, httpPort: d.httpPort, v3Port: d.v3Port, connectTimeoutMs: d.connectTimeoutMs, timeoutMs: d.timeoutMs,
         writeTimeoutMs: d.writeTimeoutMs, gapMs: d.gapMs, breakerFailures: d.breaker.failures, breakerOpenMs: d.breaker.openMs, maxReplyBytes: DEFAULT_MAX_REPLY_BYTES,
       },
-      { dial: deps.dial, http: deps.http, clock: deps.clock },
+      { dial: deps.dial, http, clock: deps.clock },
     );
     const password = resolved.password;
     return new MinerDriver(
@@ -39,7 +41,8 @@ export const minerFamily: DeviceFamily<MinerDeviceConfig, ResolvedMiner> = {
         ...(password ? { credentials: { password, ...(d.credentials?.user ? { user: d.credentials.user } : {}) } } : {}),
         ...(d.load.nominalW !== undefined ? { nominalW: d.load.nominalW } : {}),
         ...(d.powerTargetW ? { powerTargetW: d.powerTargetW } : {}),
-        schedule: { intervalMs: d.pollIntervalMs, staleAfterMs: d.staleAfterMs, concurrency: d.concurrency },
+        schedule: { intervalMs: d.pollIntervalMs, concurrency: d.concurrency },
+        staleAfterMs: d.staleAfterMs,
       },
       link,
       deps.clock,

@@ -15,10 +15,10 @@ import { encodeRequest } from '../../../protocols/cgminer/framing.js';
 import { readStatus, type Status } from '../../../protocols/cgminer/status.js';
 import { encodeV3 } from '../../../protocols/whatsminer/v3-framing.js';
 import type { Clock } from '../../runtime/clock.js';
-import type { TcpDialer } from '../modbus/tcp-link.js';
+import type { DriverDeps } from '../family.js';
 import { DEFAULT_HTTP_MAX_BYTES, type HttpRequest, type HttpRequester, type HttpResponse } from '../transport/http.js';
 import { MinerError } from './errors.js';
-import { exchange } from './exchange.js';
+import { exchange, type ExchangeOptions } from './exchange.js';
 
 export interface LinkOptions {
   readonly host: string;
@@ -37,7 +37,7 @@ export interface LinkOptions {
 }
 
 export interface LinkDeps {
-  readonly dial: TcpDialer;
+  readonly dial: DriverDeps['dial'];
   readonly http: HttpRequester;
   readonly clock: Clock;
 }
@@ -210,7 +210,7 @@ export class MinerLink {
   }
 
   /** One request: breaker check (telemetry only), inter-request gap, counters. */
-  private async send<T>(c: SendCtx, fn: (t: { dial: TcpDialer; clock: Clock; host: string; connectTimeoutMs: number; readTimeoutMs: number; maxBytes: number; signal: AbortSignal }) => Promise<T>): Promise<T> {
+  private async send<T>(c: SendCtx, fn: (t: RequestBase) => Promise<T>): Promise<T> {
     const { clock } = this.deps;
     const now = clock.monotonic();
     const b = this.breakers.get(c.port) ?? { failures: 0, openUntilMs: 0 };
@@ -249,6 +249,9 @@ export class MinerLink {
     }
   }
 }
+
+/** What every request of this link shares: the socket factory, clock, host, limits, signal. */
+type RequestBase = Pick<ExchangeOptions, 'dial' | 'clock' | 'host' | 'connectTimeoutMs' | 'readTimeoutMs' | 'maxBytes'> & { readonly signal: AbortSignal };
 
 interface SendCtx {
   readonly signal: AbortSignal;

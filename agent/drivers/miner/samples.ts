@@ -49,8 +49,9 @@ interface Point {
   readonly channel: number;
 }
 
-export function minerPoints(device: string, boards: number, fans: number): Point[] {
-  const spec = (q: Quantity, channel: string): SeriesSpec => ({ device, quantity: q.quantity, channel, unit: q.unit, scaleExp: q.scaleExp, kind: q.kind });
+/** The series of one miner; `maxAgeMs`: how long a reading stays current (staleAfterMs). */
+export function minerPoints(device: string, boards: number, fans: number, maxAgeMs: number): Point[] {
+  const spec = (q: Quantity, channel: string): SeriesSpec => ({ device, quantity: q.quantity, channel, unit: q.unit, scaleExp: q.scaleExp, kind: q.kind, maxAgeMs });
   return [
     ...MINER.map((q) => ({ spec: spec(q, ''), q, channel: -1 })),
     ...Array.from({ length: boards }, (_, i) => BOARD.map((q) => ({ spec: spec(q, String(i + 1)), q, channel: i }))).flat(),

@@ -5,11 +5,10 @@
 
 import type { BoardData, DataPatch, MinerState } from '../data.js';
 import { MinerError } from '../errors.js';
-import type { MinerIO } from '../link.js';
 import { isRecord, num, positive, section, str, toTHs, type Rec } from '../values.js';
 import { parsePools, parseSummary } from './cgminer.js';
-import { jsonBody, runSources, stateFrom, type OnceCache } from './common.js';
-import type { Credentials, FirmwareModule, Source } from './types.js';
+import { loginToken, runSources, stateFrom, TokenApi, type OnceCache } from './common.js';
+import type { FirmwareModule, Source } from './types.js';
 
 const MULTI = 'summary+devs+devdetails+temps+fans+tunerstatus+pools';
 
@@ -83,35 +82,6 @@ export function parseBosConstraints(c: unknown): { minW: number; maxW: number } 
   return minW !== null && maxW !== null && minW <= maxW ? { minW, maxW } : undefined;
 }
 
-/** REST with a login token; a 401 logs in again once. */
-class BosRest {
-  private token: string | undefined;
-  constructor(private readonly creds: Credentials | undefined) {}
-
-  async call(io: MinerIO, method: 'GET' | 'PUT', path: string, body?: unknown): Promise<unknown> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (!this.token) await this.login(io);
-      const res = await io.http({ method, path: `/api/v1/${path}`, headers: { authorization: this.token ?? '', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body), write: true } : {}) });
-      if (res.status === 401 && attempt === 0) {
-        this.token = undefined;
-        continue;
-      }
-      if (res.status === 204) return {};
-      return jsonBody(res, path);
-    }
-    throw new MinerError('miner_auth', `${path}: token refused after a fresh login`, 401);
-  }
-
-  private async login(io: MinerIO): Promise<void> {
-    if (!this.creds) throw new MinerError('miner_auth', 'Braiins OS REST needs credentials (none configured)');
-    const res = await io.http({ method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: this.creds.user, password: this.creds.password.reveal() }) });
-    const r = jsonBody(res, 'auth/login');
-    const token = isRecord(r) ? str(r['token']) : null;
-    if (!token) throw new MinerError('miner_auth', 'auth/login: no token in the reply');
-    this.token = token;
-  }
-}
-
 export const braiins: FirmwareModule = {
   name: 'braiins',
   label: 'Braiins OS',
@@ -119,7 +89,11 @@ export const braiins: FirmwareModule = {
   // pause ramps down in ~3 s (§2.2); resume and re-tuning have no published figure (estimates).
   settle: { pauseMs: 5_000, resumeMs: 30_000, setPowerMs: 120_000 },
   open(ctx) {
-    const rest = new BosRest(ctx.credentials);
+    const creds = ctx.credentials;
+    const rest = new TokenApi('/api/v1/', (io) => {
+      if (!creds) throw new MinerError('miner_auth', 'Braiins OS REST needs credentials (none configured)');
+      return loginToken(io, '/api/v1/auth/login', { username: creds.user, password: creds.password.reveal() });
+    });
     const done: OnceCache = new Map();
     let range: { minW: number; maxW: number } | undefined;
     const details: Source = { name: 'miner/details', groups: ['state', 'identity'], fetch: async (io) => parseBosDetails(await rest.call(io, 'GET', 'miner/details')) };

@@ -8,6 +8,7 @@ import type { MinerIO } from '../link.js';
 import type { HttpResponse } from '../../transport/http.js';
 import type { ControlState, Credentials, ReadResult, Source, SourceFailure } from './types.js';
 import { isMining } from '../data.js';
+import { isRecord } from '../values.js';
 
 /**
  * Runs sources in order and merges what they return. A failed source leaves its fields null and
@@ -90,6 +91,38 @@ export class DigestSession {
     }
     throw new MinerError('miner_auth', `${req.path}: digest authentication refused (check the miner credentials)`, 401);
   }
+}
+
+/**
+ * A JSON API behind a login token sent raw in `Authorization` (Braiins OS REST, VNish): logs in
+ * on first use, and once more when a request gets 401 (the token expired or the miner rebooted).
+ */
+export class TokenApi {
+  private token: string | undefined;
+  constructor(private readonly prefix: string, private readonly login: (io: MinerIO) => Promise<string>) {}
+
+  async call(io: MinerIO, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<unknown> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      this.token ??= await this.login(io);
+      const headers: Record<string, string> = { authorization: this.token };
+      if (body !== undefined) headers['content-type'] = 'application/json';
+      const res = await io.http({ method, path: `${this.prefix}${path}`, headers, ...(body !== undefined ? { body: JSON.stringify(body), write: true } : {}) });
+      if (res.status === 401 && attempt === 0) {
+        this.token = undefined;
+        continue;
+      }
+      return res.status === 204 || res.body.length === 0 ? {} : jsonBody(res, path);
+    }
+    throw new MinerError('miner_auth', `${path}: token refused after a fresh login`, 401);
+  }
+}
+
+/** POSTs credentials as JSON to `path` and returns the reply's "token". */
+export async function loginToken(io: MinerIO, path: string, credentials: Readonly<Record<string, string>>): Promise<string> {
+  const r = jsonBody(await io.http({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) }), path);
+  const token = isRecord(r) && typeof r['token'] === 'string' && r['token'] ? r['token'] : undefined;
+  if (!token) throw new MinerError('miner_auth', `${path}: no token in the reply`);
+  return token;
 }
 
 /** A write whose reply may never come (the daemon restarts to apply it): closed = probably sent. */

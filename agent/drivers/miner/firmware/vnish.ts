@@ -11,12 +11,11 @@
 
 import type { DataPatch, MinerState } from '../data.js';
 import { MinerError } from '../errors.js';
-import type { MinerIO } from '../link.js';
-import { isRecord, list, positive, str, type Rec } from '../values.js';
+import { isRecord, list, positive, str } from '../values.js';
 import { parseBmminerStats } from './antminer.js';
 import { parsePools, parseSummary } from './cgminer.js';
-import { jsonBody, runSources, stateFrom, type OnceCache } from './common.js';
-import type { Credentials, FirmwareModule, Source } from './types.js';
+import { loginToken, runSources, stateFrom, TokenApi, type OnceCache } from './common.js';
+import type { FirmwareModule, Source } from './types.js';
 
 export interface VnishPreset {
   readonly name: string;
@@ -57,32 +56,6 @@ export function vnishPreset(settings: unknown): string | null {
   return oc ? str(oc['preset']) : null;
 }
 
-class VnishWeb {
-  private token: string | undefined;
-  constructor(private readonly creds: Credentials | undefined) {}
-
-  async call(io: MinerIO, method: 'GET' | 'POST', path: string, body?: Rec): Promise<unknown> {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      if (!this.token) await this.unlock(io);
-      const res = await io.http({ method, path: `/api/v1/${path}`, headers: { authorization: this.token ?? '', ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body), write: true } : {}) });
-      if (res.status === 401 && attempt === 0) {
-        this.token = undefined;
-        continue;
-      }
-      return res.body.length ? jsonBody(res, path) : {};
-    }
-    throw new MinerError('miner_auth', `${path}: token refused after unlocking again`, 401);
-  }
-
-  private async unlock(io: MinerIO): Promise<void> {
-    if (!this.creds) throw new MinerError('miner_auth', 'VNish needs its web password (none configured)');
-    const r = jsonBody(await io.http({ method: 'POST', path: '/api/v1/unlock', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pw: this.creds.password.reveal() }) }), 'unlock');
-    const token = isRecord(r) ? str(r['token']) : null;
-    if (!token) throw new MinerError('miner_auth', 'unlock: no token in the reply');
-    this.token = token;
-  }
-}
-
 export const vnish: FirmwareModule = {
   name: 'vnish',
   label: 'VNish',
@@ -90,7 +63,11 @@ export const vnish: FirmwareModule = {
   // No published figures for VNish; pause/resume restart hashing, a preset re-tunes (estimates).
   settle: { pauseMs: 10_000, resumeMs: 60_000, setPowerMs: 120_000 },
   open(ctx) {
-    const web = new VnishWeb(ctx.credentials);
+    const creds = ctx.credentials;
+    const web = new TokenApi('/api/v1/', (io) => {
+      if (!creds) throw new MinerError('miner_auth', 'VNish needs its web password (none configured)');
+      return loginToken(io, '/api/v1/unlock', { pw: creds.password.reveal() });
+    });
     const done: OnceCache = new Map();
     let presets: VnishPreset[] = [];
     const summary: Source = { name: 'api/v1/summary', groups: ['state', 'power'], fetch: async (io) => parseVnishSummary(await web.call(io, 'GET', 'summary')) };
