@@ -96,7 +96,7 @@ export class Agent {
     this.pollGroups = pollGroupsOf(drivers).map(({ intervalMs, drivers: ds, concurrency }) => {
       const order = new PollOrder<DeviceDriver>();
       return {
-        name: `every ${intervalMs} ms`, intervalMs, concurrency, drivers: ds,
+        intervalMs, concurrency, drivers: ds,
         scheduler: new FixedRateScheduler(clock, intervalMs, async (t) => {
           const began = clock.monotonic();
           await this.pollGroup(ds, t, concurrency, order);
@@ -254,7 +254,6 @@ export class Agent {
 const DEVICE_KIND = { pdu: 1, meter: 2, miner: 3, gpu: 4, host: 5 } as const;
 
 export interface PollGroup {
-  readonly name: string;
   readonly intervalMs: number;
   readonly concurrency: number;
   readonly drivers: readonly DeviceDriver[];

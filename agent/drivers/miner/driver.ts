@@ -55,7 +55,7 @@ export class MinerDriver implements ActuatingDriver {
   private readonly points: ReturnType<typeof minerPoints>;
   private readonly actuator: MinerActuator;
   private fw: ActiveFirmware | undefined;
-  private blankPolls = 0;
+  private misfitPolls = 0;
   private readonly stats = { polls: 0, failedPolls: 0, detections: 0, redetections: 0 };
   /** The latest read, for the actuator, diag and events. */
   last: { readonly data: MinerData; readonly failures: readonly SourceFailure[]; readonly timeMs: number } | undefined;
@@ -99,7 +99,7 @@ export class MinerDriver implements ActuatingDriver {
       this.last = { data, failures: r.failures, timeMs: t };
       const failed = r.failures.length;
       const misfit = failed >= r.requests && r.failures.every((f) => WRONG_FIRMWARE.has(f.error.code));
-      this.blankPolls = misfit ? this.blankPolls + 1 : 0;
+      this.misfitPolls = misfit ? this.misfitPolls + 1 : 0;
       this.maybeRedetect();
       if (failed) this.stats.failedPolls++;
       const first = r.failures[0];
@@ -117,9 +117,9 @@ export class MinerDriver implements ActuatingDriver {
   }
 
   private maybeRedetect(): void {
-    if (this.opts.firmware === 'auto' && this.blankPolls >= REDETECT_AFTER) {
+    if (this.opts.firmware === 'auto' && this.misfitPolls >= REDETECT_AFTER) {
       this.fw = undefined;
-      this.blankPolls = 0;
+      this.misfitPolls = 0;
       this.stats.redetections++;
     }
   }

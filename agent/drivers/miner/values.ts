@@ -19,12 +19,6 @@ export function num(v: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** A number with a unit suffix, as Auradine and LuxOS psuget send ("58.94W"). */
-export function numWithUnit(v: unknown): number | null {
-  if (typeof v === 'string') return num(v.replace(/\s*[A-Za-z%°]+$/, ''));
-  return num(v);
-}
-
 /** A positive reading; 0 and negatives are "no sensor" (dash lists, empty slots). */
 export function positive(v: unknown): number | null {
   const n = num(v);
