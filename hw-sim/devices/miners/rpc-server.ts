@@ -136,10 +136,17 @@ export async function listenFollowing(host: string, port: number, make: () => Se
     });
   const actual = await open(port);
   if (opts.refuse) await shut();
+  // Back up on the same port; a port still held by a closing socket is retried a few times.
+  const reopen = (tries: number): void => {
+    if (closed || server) return;
+    open(actual).catch(() => {
+      if (tries > 0) setTimeout(() => reopen(tries - 1), 200).unref();
+    });
+  };
   opts.follow?.onAvailability((up) => {
     if (closed || opts.refuse) return;
-    if (up && !server) void open(actual).catch(() => undefined);
-    if (!up) void shut();
+    if (up) reopen(10);
+    else void shut();
   });
   return {
     host,

@@ -92,12 +92,16 @@ export class SimMiner {
     this.availability.push(fn);
   }
 
-  /** The daemon restarts: its API is gone for `seconds`, then `then` applies the change. */
+  /**
+   * The daemon restarts: its API is gone for `seconds`, then `then` applies the change. A restart
+   * during a restart extends the outage; the API comes back when the last one is over.
+   */
   restart(seconds = this.opts.restartS, then?: () => void): void {
-    this.restartUntilS = this.nowS + seconds;
+    this.restartUntilS = Math.max(this.restartUntilS, this.nowS + seconds);
     for (const f of this.availability) f(false);
     this.after(seconds, () => {
       then?.();
+      if (this.nowS < this.restartUntilS - 1e-9) return;
       this.startedAtS = this.nowS;
       for (const f of this.availability) f(true);
     });
