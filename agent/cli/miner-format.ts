@@ -59,11 +59,11 @@ export function minerReport(driver: MinerDriver, address: string): string {
   return lines.join('\n') + '\n';
 }
 
-/** One line for the demo view: id, firmware, state, hashrate, power, target. */
-export function minerLine(id: string, driver: MinerDriver | undefined): string {
+/** One line for the demo view: id, firmware, state, hashrate, power, target; or why not. */
+export function minerLine(id: string, driver: MinerDriver | undefined, unknownBecause?: string): string {
   const d = driver?.last?.data;
-  const fw = driver?.firmware?.module.label ?? 'detecting…';
-  if (!d) return `${id.padEnd(10)} ${fw}`;
+  const fw = driver?.firmware?.module.label ?? '?';
+  if (!d) return `${id.padEnd(10)} ${fw.padEnd(20)} no data${unknownBecause ? `: ${unknownBecause}` : ''}`;
   const est = d.powerSource === 'estimated' ? '~' : ' ';
   return `${id.padEnd(10)} ${fw.padEnd(20)} ${(d.state ?? '?').padEnd(8)} ${q(d.hashrateTHs, 1).padStart(6)} TH/s ${est}${q(d.powerW).padStart(5)} W  target ${d.powerTargetW === null ? '–' : `${d.powerTargetW} W`}`;
 }

@@ -74,7 +74,10 @@ export function renderView(v: ViewInput): string {
   if (miners.length) {
     lines.push('');
     lines.push(`${paint(color, C.bold, 'Miners')} (~ = power estimated from the model)`);
-    for (const d of miners) lines.push(`  ${minerLine(d.info.id, d instanceof MinerDriver ? d : undefined)}`);
+    for (const d of miners) {
+      const r = agent.rack.get(seriesKey(d.info.id, 'miner.hashrate'), now);
+      lines.push(`  ${minerLine(d.info.id, d instanceof MinerDriver ? d : undefined, r?.quality === 'ok' ? undefined : r?.detail ?? r?.quality)}`);
+    }
   }
   lines.push('');
   const st = agent.stats();

@@ -1,4 +1,4 @@
-// miner-fleet: one 3-phase 63 A PDU feeding eleven ASIC miners across every simulated firmware
+// miner-fleet: one 3-phase 80 A PDU feeding eleven ASIC miners across every simulated firmware
 // (stock Antminer, Braiins OS, LuxOS, Whatsminer API v2 and v3, VNish), each on its own RPC port
 // with its firmware's ramp times. Some show quirks from the catalogue: an S9 whose stats miss a
 // comma, a Whatsminer with btminer's malformed output, and one hung miner (accepts, never answers).
@@ -11,9 +11,9 @@ export function minerLoad(id: string, outlet: number, firmware: keyof typeof MIN
 
 export const minerFleet: Scenario = {
   name: 'miner-fleet',
-  description: 'one 63 A PDU, 11 miners: stock Antminer, Braiins OS, LuxOS, Whatsminer v2/v3, VNish (some with quirks, one hung)',
+  description: 'one 80 A PDU, 11 miners: stock Antminer, Braiins OS, LuxOS, Whatsminer v2/v3, VNish (some with quirks, one hung)',
   pdus: [
-    { id: 'pdu-m', model: 'rackpilot-sim-pdu', unit: 1, phases: 3, outlets: 24, voltage: 230, frequencyHz: 50, sourceOhms: 0.03, breakerA: 63 },
+    { id: 'pdu-m', model: 'rackpilot-sim-pdu', unit: 1, phases: 3, outlets: 24, voltage: 230, frequencyHz: 50, sourceOhms: 0.03, breakerA: 80 },
   ],
   loads: [
     minerLoad('lux-01', 1, 'luxos', 3250, { model: 'luxos', hardware: 'antminer-s19pro' }),

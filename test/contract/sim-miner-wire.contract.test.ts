@@ -2,7 +2,7 @@
 // the cgminer RPC (one request per connection, reply + NUL, close; text and JSON requests; the
 // multi-command join) and Debian's python3 for Whatsminer API v3 (4-byte little-endian length +
 // JSON, both ways) — the way mbpoll checks the simulated PDU.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSimulator, type RunningSim } from '../../hw-sim/run.js';
@@ -25,10 +25,10 @@ const port = (id: string): number => sim.endpoints.find((e) => e.device === id)!
 
 /** One request with socat; returns the raw reply bytes. */
 async function socat(id: string, request: string): Promise<Buffer> {
-  const child = execFile('socat', ['-t', '2', '-', `TCP:127.0.0.1:${port(id)}`], { encoding: 'buffer' });
-  child.stdin?.end(request);
+  const child = spawn('socat', ['-t', '2', '-', `TCP:127.0.0.1:${port(id)}`], { stdio: ['pipe', 'pipe', 'ignore'] });
+  child.stdin.end(request);
   const chunks: Buffer[] = [];
-  child.stdout?.on('data', (d: Buffer) => chunks.push(d));
+  child.stdout.on('data', (d: Buffer) => chunks.push(d));
   await new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`socat exited ${code}`)))));
   return Buffer.concat(chunks);
 }
