@@ -4,8 +4,9 @@
 
 import { spawn } from 'node:child_process';
 import { randomInt, type KeyObject } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { chmod, unlink } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createConnection } from 'node:net';
 import { resolve } from 'node:path';
 import WebSocket from 'ws';
@@ -21,9 +22,12 @@ import type { DriverDeps } from './drivers/family.js';
 import { familyOf } from './drivers/families.js';
 import { realHostSystem } from './drivers/host/system.js';
 import { ModbusLines } from './drivers/modbus/lines.js';
+import { DEFAULT_HTTP_MAX_BYTES, type HttpRequester } from './drivers/transport/http.js';
 import { openSerialPort } from './drivers/transport/serial.js';
 import type { DeviceDriver, PollResult } from './drivers/types.js';
 import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
+import { mapBounded } from './runtime/bounded.js';
+import { PollOrder } from './runtime/poll-order.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { createExec, type Exec, type ExecStats } from './runtime/exec.js';
 import { createLogger, type Logger } from './runtime/log.js';
@@ -81,7 +85,10 @@ export interface UplinkParts {
 export class Agent {
   readonly rack: RackState;
   readonly health = new HealthTracker();
+  /** The main cycle: every driver without a schedule of its own (PDUs, meters). */
   readonly scheduler: FixedRateScheduler;
+  /** Drivers with their own schedule (miners), one group per interval, each with its scheduler. */
+  readonly pollGroups: readonly PollGroup[];
   readonly link: HubLink | undefined;
   readonly outbox: Outbox | undefined;
   readonly spool: DiskSpool | undefined;
@@ -113,8 +120,20 @@ export class Agent {
       ping: (cmd) => ({ status: 'ok', message: `pong ${cmd.ping?.payload ?? ''}`.trim() }),
       rebirth: () => (this.link?.rebirth() ? { status: 'ok', message: 'Hello re-sent' } : { status: 'failed', message: 'link not up' }),
     }, (e) => this.event(e), { keys: uplink?.commandKeys ?? [] });
-    this.scheduler = new FixedRateScheduler(clock, config.poll.intervalMs, (t) => this.cycle(t), (err) => log.error('poll cycle failed', { err }));
     this.security = uplink?.security ?? 'no hub';
+    const main = drivers.filter((d) => !d.schedule);
+    this.scheduler = new FixedRateScheduler(clock, config.poll.intervalMs, (t) => this.cycle(main, t), (err) => log.error('poll cycle failed', { err }));
+    this.pollGroups = pollGroupsOf(drivers).map(({ intervalMs, drivers: ds, concurrency }) => {
+      const order = new PollOrder<DeviceDriver>();
+      return {
+        intervalMs, concurrency, drivers: ds,
+        scheduler: new FixedRateScheduler(clock, intervalMs, async (t) => {
+          const began = clock.monotonic();
+          await this.pollGroup(ds, t, concurrency, order);
+          log.debug('poll group cycle', { intervalMs, n: t.n, ms: Math.round(clock.monotonic() - began), drivers: ds.length });
+        }, (err) => log.error('poll group cycle failed', { err, intervalMs })),
+      };
+    });
 
     const hub = config.hub;
     if (hub && uplink) {
@@ -145,6 +164,7 @@ export class Agent {
     if (this.config.metrics.enabled) await this.startLocalApi();
     this.link?.start();
     this.scheduler.start();
+    for (const g of this.pollGroups) g.scheduler.start();
     this.log.info('agent started', {
       agent: this.config.agent.id, devices: this.drivers.length, series: this.series.length, intervalMs: this.config.poll.intervalMs,
       hub: this.config.hub?.url ?? null, security: this.security, spool: this.config.spool?.dir ?? null, metrics: this.metricsAddress ?? null,
@@ -156,7 +176,7 @@ export class Agent {
     const m = this.config.metrics;
     const registry = buildAgentMetrics({
       agentId: this.config.agent.id, version: VERSION, clock: this.clock, rack: this.rack, series: this.series, drivers: this.drivers,
-      health: this.health, scheduler: this.scheduler, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
+      health: this.health, scheduler: this.scheduler, pollGroups: this.pollGroups, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
       ...(this.spool ? { spool: this.spool } : {}), commands: this.commands,
     });
     const handler = localApiHandler(registry);
@@ -179,7 +199,7 @@ export class Agent {
   async stop(reason = 'agent stopping'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    await this.scheduler.stop();
+    await Promise.all([this.scheduler.stop(), ...this.pollGroups.map((g) => g.scheduler.stop({ abortRunning: true }))]);
     // Events of the last moments (spool, commands) go out, or into the spool, in a final batch.
     if (this.outbox && !this.builder.empty) {
       this.outbox.append(this.builder.build(this.outbox.nextSeq()));
@@ -228,10 +248,28 @@ export class Agent {
     this.log.info('event', { type: e.type, device: e.device, message: e.message });
   }
 
-  private async cycle(t: TickInfo): Promise<void> {
-    const results = await Promise.all(this.drivers.map((d) => d.poll(t.signal).catch((err: unknown) => allBad(d, this.clock.now(), err))));
+  private async cycle(drivers: readonly DeviceDriver[], t: TickInfo): Promise<void> {
+    await this.pollGroup(drivers, t, Infinity);
+    this.opts.onCycle?.(this);
+  }
+
+  /**
+   * Polls drivers (at most `concurrency` at once), records their samples and sends one batch.
+   * A bounded group starts the slowest drivers first (runtime/poll-order.ts).
+   */
+  private async pollGroup(all: readonly DeviceDriver[], t: TickInfo, concurrency: number, order?: PollOrder<DeviceDriver>): Promise<void> {
+    const drivers = order ? order.order(all) : all;
+    // Every driver in flight listens to the cycle's signal (a miner poll: a few listeners each).
+    setMaxListeners(Math.max(10, Math.min(concurrency, drivers.length) * 4), t.signal);
+    const results = await mapBounded(drivers, concurrency, async (d) => {
+      const late = t.signal.aborted; // the deadline came before this driver's turn
+      const began = this.clock.monotonic();
+      const r = await d.poll(t.signal).catch((err: unknown) => allBad(d, this.clock.now(), err));
+      order?.record(d, late ? 'not-started' : this.clock.monotonic() - began);
+      return r;
+    });
     for (const [i, res] of results.entries()) {
-      const d = this.drivers[i] as DeviceDriver;
+      const d = drivers[i] as DeviceDriver;
       this.rack.observe(res.samples);
       this.samplesProduced += res.samples.length;
       const first = res.samples[0];
@@ -251,7 +289,6 @@ export class Agent {
       this.link?.notify();
       if (this.firstBatchSentMs === undefined && (this.link?.stats.batchesSent ?? 0) > 0) this.firstBatchSentMs = this.clock.now();
     }
-    this.opts.onCycle?.(this);
   }
 
   private onHubMessage(msg: pb.HubMessage, reply: (m: pb.IAgentMessage) => void, frame: Uint8Array): void {
@@ -267,6 +304,26 @@ export class Agent {
 }
 
 const DEVICE_KIND = { pdu: 1, meter: 2, miner: 3, gpu: 4, host: 5 } as const;
+
+export interface PollGroup {
+  readonly intervalMs: number;
+  readonly concurrency: number;
+  readonly drivers: readonly DeviceDriver[];
+  readonly scheduler: FixedRateScheduler;
+}
+
+/** Drivers with a schedule, grouped by interval; a group polls at most its smallest concurrency at once. */
+function pollGroupsOf(drivers: readonly DeviceDriver[]): { intervalMs: number; concurrency: number; drivers: DeviceDriver[] }[] {
+  const groups = new Map<number, { intervalMs: number; concurrency: number; drivers: DeviceDriver[] }>();
+  for (const d of drivers) {
+    if (!d.schedule) continue;
+    const g = groups.get(d.schedule.intervalMs) ?? { intervalMs: d.schedule.intervalMs, concurrency: d.schedule.concurrency, drivers: [] };
+    g.concurrency = Math.min(g.concurrency, d.schedule.concurrency);
+    g.drivers.push(d);
+    groups.set(g.intervalMs, g);
+  }
+  return [...groups.values()];
+}
 
 function allBad(d: DeviceDriver, now: number, err: unknown): PollResult {
   const samples: Sample[] = d.series.map((s) => ({ key: keyOf(s), reading: bad('comm_error', now, (err as Error).message) }));
@@ -294,11 +351,11 @@ export function realExec(clock: Clock = systemClock, stats?: ExecStats): Exec {
 
 /**
  * The real I/O drivers get: TCP sockets, serial ports (loaded on first use), the shared Modbus
- * lines, child processes and the controller's own OS.
+ * lines, child processes, HTTP requests and the controller's own OS. Also used by `rackpilot diag`.
  */
 export function createDriverDeps(clock: Clock, log: Logger): DriverDeps {
   const io = { clock, log, dial: (host: string, port: number) => createConnection({ host, port }), openSerial: openSerialPort };
-  return { ...io, modbusLines: new ModbusLines(io), exec: realExec(clock), host: realHostSystem() };
+  return { ...io, modbusLines: new ModbusLines(io), exec: realExec(clock), host: realHostSystem(), http: nodeHttpRequester };
 }
 
 function listen(server: Server, start: (cb: () => void) => void): Promise<void> {
@@ -352,4 +409,35 @@ export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}):
   const agent = new Agent(loaded.config, drivers, clock, log, uplink ? { ...opts, uplink } : opts);
   await agent.start();
   return agent;
+}
+
+/** HttpRequester over node:http: a fresh connection per request, body capped, no redirects. */
+export const nodeHttpRequester: HttpRequester = (req, signal) =>
+  new Promise((resolve, reject) => {
+    const max = req.maxBytes ?? DEFAULT_HTTP_MAX_BYTES;
+    const headers: Record<string, string | number> = { connection: 'close', ...req.headers };
+    if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
+    const r = httpRequest({ host: req.host, port: req.port, method: req.method, path: req.path, headers, signal, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        if (n > max) {
+          reject(Object.assign(new Error(`response body exceeds ${max} bytes`), { code: 'ERR_BODY_TOO_LARGE' }));
+          res.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    r.on('error', reject);
+    r.end(req.body);
+  });
+
+function flatHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
 }

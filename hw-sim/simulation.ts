@@ -63,12 +63,13 @@ export class Simulation {
       const t0 = this.state.t;
       this.state = step(this.state, dt);
       this.applyTimeline(t0, this.state.t);
+      for (const l of this.listeners) l(this.state);
       left -= dt;
     }
     this.cache.clear();
-    for (const l of this.listeners) l(this.state);
   }
 
+  /** Runs after every physics step (devices apply delayed effects, e.g. a daemon restart). */
   onStep(fn: (s: RackPhysics) => void): void {
     this.listeners.push(fn);
   }

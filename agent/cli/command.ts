@@ -6,6 +6,8 @@ import { UsageError, type CommandSpec, type Flags } from './args.js';
 export interface Io {
   readonly out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   readonly err: NodeJS.WritableStream;
+  /** Where confirmations are read (stdin); absent where nothing can answer. */
+  readonly in?: NodeJS.ReadableStream;
 }
 
 export interface Command {

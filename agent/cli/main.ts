@@ -69,7 +69,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 /** Runs main and exits with its code once stdout has drained. */
 export function run(): void {
-  main(process.argv.slice(2), { out: process.stdout, err: process.stderr }).then(
+  main(process.argv.slice(2), { out: process.stdout, err: process.stderr, in: process.stdin }).then(
     (code) => {
       process.exitCode = code;
       process.stdout.write('', () => process.exit(code));

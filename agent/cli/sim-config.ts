@@ -62,6 +62,25 @@ const DEVICE_CONFIG: Readonly<Record<string, DeviceConfigFor>> = {
     prefix: ['env', `RACKPILOT_SIM_NVSMI=${e.host}:${e.port}`],
     nvidiaSmi: o.nvidiaSmi ?? findFakeNvidiaSmi(),
   }),
+  // Simulated miners: firmware left to detection; HTTP and v3 ports as the simulator chose them
+  // (v3Port 0 = the miner has no v3 API: do not probe it).
+  miner: (e) => {
+    const p = e.params;
+    const password = typeof p['password'] === 'string' && p['password'] ? p['password'] : undefined;
+    return {
+      id: e.device,
+      type: 'miner',
+      host: e.host,
+      port: e.port,
+      ...(typeof p['httpPort'] === 'number' ? { httpPort: p['httpPort'] } : {}),
+      v3Port: typeof p['v3Port'] === 'number' ? p['v3Port'] : 0,
+      ...(password ? { credentials: { user: p['user'], password } } : {}),
+      load: {
+        ...(typeof p['pdu'] === 'string' && typeof p['outlet'] === 'number' ? { feed: { pdu: p['pdu'], outlet: p['outlet'] } } : {}),
+        ...(typeof p['nominalW'] === 'number' ? { nominalW: p['nominalW'] } : {}),
+      },
+    };
+  },
 };
 
 export function configForSim(endpoints: readonly SimEndpoint[], o: SimConfigOptions = {}): Record<string, unknown> {

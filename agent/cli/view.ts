@@ -3,6 +3,8 @@
 
 import type { Agent } from '../main.js';
 import { Q, seriesKey } from '../core/series.js';
+import { MinerDriver } from '../drivers/miner/driver.js';
+import { minerLine } from './miner-format.js';
 
 export interface ViewInput {
   readonly agent: Agent;
@@ -69,6 +71,15 @@ export function renderView(v: ViewInput): string {
     });
     const perRow = 6;
     for (let i = 0; i < cells.length; i += perRow) lines.push('  ' + cells.slice(i, i + perRow).join('   '));
+  }
+  const miners = agent.drivers.filter((d) => d.info.kind === 'miner');
+  if (miners.length) {
+    lines.push('');
+    lines.push(`${paint(color, C.bold, 'Miners')} (~ = power estimated from the model)`);
+    for (const d of miners) {
+      const r = agent.rack.get(seriesKey(d.info.id, 'miner.hashrate'), now);
+      lines.push(`  ${minerLine(d.info.id, d instanceof MinerDriver ? d : undefined, r?.quality === 'ok' ? undefined : r?.detail ?? r?.quality)}`);
+    }
   }
   lines.push('');
   const st = agent.stats();

@@ -4,12 +4,14 @@ import type { DeviceConfig } from '../config/schema.js';
 import type { DeviceFamily } from './family.js';
 import { gpuHostFamily } from './gpu/family.js';
 import { hostFamily } from './host/family.js';
+import { minerFamily } from './miner/family.js';
 import { modbusFamily } from './pdu/family.js';
 
 const FAMILIES: { readonly [T in DeviceConfig['type']]: DeviceFamily<DeviceConfig, unknown> } = {
   modbus: modbusFamily,
   'gpu-host': gpuHostFamily,
   host: hostFamily,
+  miner: minerFamily,
 };
 
 /** The family of a device config (each family's methods accept its own config type). */

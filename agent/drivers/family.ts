@@ -7,6 +7,7 @@ import type { Exec } from '../runtime/exec.js';
 import type { Logger } from '../runtime/log.js';
 import type { HostSystem } from './host/system.js';
 import type { ModbusLines } from './modbus/lines.js';
+import type { HttpRequester } from './transport/http.js';
 import type { SerialOpener } from './transport/serial.js';
 import type { TcpDialer } from './transport/tcp.js';
 import type { DeviceDriver } from './types.js';
@@ -24,6 +25,8 @@ export interface DriverDeps {
   readonly openSerial?: SerialOpener;
   /** Modbus lines shared by the devices at the same place (one per agent; built in main.ts). */
   readonly modbusLines?: ModbusLines;
+  /** One HTTP request per call (miner web interfaces and REST APIs; transport/http.ts). */
+  readonly http?: HttpRequester;
 }
 
 export interface ResolveContext {

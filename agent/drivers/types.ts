@@ -31,10 +31,23 @@ export interface PollResult {
   readonly error?: string;
 }
 
+/**
+ * A driver's own poll schedule, for devices that are read less often than the PDU cycle (miners:
+ * every 5–15 s). Drivers that share an interval form a poll group with its own fixed-rate
+ * scheduler, so a slow group never delays the PDU cycle. Their series carry `maxAgeMs`.
+ */
+export interface PollSchedule {
+  readonly intervalMs: number;
+  /** At most this many drivers of the group poll at once (the smallest value in a group applies). */
+  readonly concurrency: number;
+}
+
 export interface DeviceDriver {
   readonly info: DeviceInfo;
   /** The series this device produces; fixed for the driver's lifetime. */
   readonly series: readonly SeriesSpec[];
+  /** Absent: polled every `poll.intervalMs` in the main cycle. */
+  readonly schedule?: PollSchedule;
   /**
    * Reads every point once. Never rejects for device or transport failures: those become
    * samples of bad quality. `signal` aborts at the cycle deadline; the driver must then settle
@@ -89,6 +102,8 @@ export interface PowerActuator {
   readonly capabilities: ActuatorCapabilities;
   /** Expected time from a command until the new power shows in readings (per firmware/model). */
   readonly settleMs: number;
+  /** Where it differs by command (a miner pauses in seconds but re-tunes in minutes). */
+  readonly settleByCommand?: Readonly<Partial<Record<ActuatorCommand['type'], number>>>;
   /**
    * Sends the command and reads the state back. Never rejects for device or transport failures
    * (ok: false with the reason). Concurrency: one command at a time per actuator; the caller

@@ -24,6 +24,8 @@ export interface MetricsSources {
   readonly drivers: readonly DeviceDriver[];
   readonly health: HealthTracker;
   readonly scheduler: FixedRateScheduler;
+  /** Drivers polled on their own schedule (miners), one group per interval. */
+  readonly pollGroups?: readonly { readonly intervalMs: number; readonly scheduler: FixedRateScheduler }[];
   readonly link?: HubLink;
   readonly outbox?: Outbox;
   readonly spool?: DiskSpool;
@@ -39,6 +41,14 @@ export function buildAgentMetrics(src: MetricsSources): Registry {
   r.gaugeFn('rackpilot_poll_cycles_total', 'Poll cycles run.', () => [[{}, src.scheduler.stats.ticks]]);
   r.gaugeFn('rackpilot_poll_overruns_total', 'Poll cycles skipped because the previous one was still running.', () => [[{}, src.scheduler.stats.overruns]]);
   r.gaugeFn('rackpilot_poll_cycle_seconds', 'Duration of the last poll cycle.', () => [[{}, src.scheduler.stats.lastDurationMs / 1000]]);
+  const groups = src.pollGroups ?? [];
+  if (groups.length) {
+    const per = (f: (g: (typeof groups)[number]) => number): [Record<string, string>, number][] => groups.map((g) => [{ interval_ms: String(g.intervalMs) }, f(g)]);
+    r.gaugeFn('rackpilot_poll_group_cycles_total', 'Poll cycles run by each poll group (devices with their own interval, e.g. miners).', () => per((g) => g.scheduler.stats.ticks));
+    r.gaugeFn('rackpilot_poll_group_overruns_total', 'Poll-group cycles skipped because the previous one was still running.', () => per((g) => g.scheduler.stats.overruns));
+    r.gaugeFn('rackpilot_poll_group_cycle_seconds', 'Duration of the last cycle of each poll group.', () => per((g) => g.scheduler.stats.lastDurationMs / 1000));
+    r.gaugeFn('rackpilot_poll_group_cycle_max_seconds', 'Longest cycle of each poll group so far.', () => per((g) => g.scheduler.stats.maxDurationMs / 1000));
+  }
   r.gaugeFn('rackpilot_device_up', 'Device health: 1 up, 0.5 degraded, 0 down, -1 not polled yet.', () =>
     src.drivers.map((d) => [{ device: d.info.id, kind: d.info.kind, model: d.info.model }, HEALTH[src.health.get(d.info.id)]]));
   r.gaugeFn('rackpilot_device_requests_total', 'Driver counters by device and counter name.', () =>

@@ -23,6 +23,7 @@ export class FixedRateScheduler {
   readonly stats: SchedulerStats = { ticks: 0, overruns: 0, maxDurationMs: 0, lastDurationMs: 0 };
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
+  private runningCtl: AbortController | undefined;
   private startMs = 0;
   private n = 0;
   private stopped = true;
@@ -56,11 +57,15 @@ export class FixedRateScheduler {
     return this.intervalMs;
   }
 
-  /** Stops ticking and waits for a tick in progress to finish. */
-  async stop(): Promise<void> {
+  /**
+   * Stops ticking and waits for a tick in progress to finish. `abortRunning` fires that tick's
+   * signal now instead of at its deadline (a 10 s miner cycle should not hold up a shutdown).
+   */
+  async stop(opts: { abortRunning?: boolean } = {}): Promise<void> {
     this.stopped = true;
     this.timer?.cancel();
     this.timer = undefined;
+    if (opts.abortRunning) this.runningCtl?.abort(new Error('stopping'));
     await this.running;
   }
 
@@ -72,6 +77,7 @@ export class FixedRateScheduler {
       this.stats.overruns++;
     } else {
       const ctl = new AbortController();
+      this.runningCtl = ctl;
       const deadline = this.clock.setTimeout(() => ctl.abort(new Error('tick deadline')), this.startMs + this.n * this.intervalMs - this.clock.monotonic());
       const began = this.clock.monotonic();
       this.stats.ticks++;
@@ -86,6 +92,7 @@ export class FixedRateScheduler {
           this.stats.lastDurationMs = d;
           if (d > this.stats.maxDurationMs) this.stats.maxDurationMs = d;
           this.running = undefined;
+          this.runningCtl = undefined;
         }
       })();
     }

@@ -16,13 +16,13 @@ import { demo } from '../../hw-sim/scenarios/demo.js';
 import type { Section } from '../harness.js';
 import { median, round } from '../harness.js';
 
-async function procStat(pid: number): Promise<{ rssKb: number; cpuTicks: number }> {
+export async function procStat(pid: number): Promise<{ rssKb: number; cpuTicks: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
   const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
   return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), cpuTicks: Number(stat[11]) + Number(stat[12]) };
 }
 
-function stop(child: ChildProcess): Promise<void> {
+export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());

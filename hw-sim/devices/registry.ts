@@ -7,6 +7,11 @@ import type { Simulation } from '../simulation.js';
 import type { MapContext } from './maps/context.js';
 import { em24Slave, pm5xxxSlave, sdm120Slave, sdm630Slave } from './maps/meters.js';
 import { gudeSlave, netioSlave, xerusSlave } from './maps/pdus.js';
+import { antminerStock } from './miners/antminer.js';
+import { braiinsOs } from './miners/braiins.js';
+import { luxosSim } from './miners/luxos.js';
+import { vnishSim } from './miners/vnish.js';
+import { whatsminerV2Sim, whatsminerV3Sim } from './miners/whatsminer.js';
 import type { ModbusSlave } from './modbus-slave.js';
 import { SimGpuHost } from './sim-gpu-host.js';
 import { simPduSlave } from './sim-pdu.js';
@@ -60,7 +65,16 @@ const simGpuHost: DeviceModel = async ({ sim, host, port, id, params }) => {
   };
 };
 
-export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([['rackpilot-sim-gpu-host', simGpuHost]]);
+export const DEVICE_MODELS: ReadonlyMap<string, DeviceModel> = new Map([
+  ['rackpilot-sim-gpu-host', simGpuHost],
+  // ASIC miners, one model per firmware (hw-sim/devices/miners/, docs/hw-sim.md)
+  ['antminer-stock', antminerStock],
+  ['braiins-os', braiinsOs],
+  ['luxos', luxosSim],
+  ['whatsminer-v2', whatsminerV2Sim],
+  ['whatsminer-v3', whatsminerV3Sim],
+  ['vnish', vnishSim],
+]);
 
 /**
  * Simulated Modbus PDUs and meters by model (= the agent's built-in profile of the same name).

@@ -1,5 +1,5 @@
 // Scenario → initial rack state: every outlet powered, loads at their steady draw.
-import { family } from './loads/index.js';
+import { family, steadyTempC } from './loads/index.js';
 import type { Scenario } from '../scenarios/types.js';
 import type { LoadSpec, LoadState, RackPhysics } from './types.js';
 
@@ -23,7 +23,9 @@ export function buildRack(s: Scenario, seed = 1): RackPhysics {
       ...Object.fromEntries(Object.entries(l).filter(([k, v]) => v !== undefined && k !== 'demand' && k !== 'limitW' && k !== 'device')),
     } as LoadSpec;
     const state: LoadState = { spec, powerW: 0, demand: l.demand ?? 1, limitW: l.limitW ?? null, energyWh: 0 };
-    return { ...state, powerW: f.targetW(state) };
+    const powerW = f.targetW(state);
+    const tempC = steadyTempC(f, spec, powerW);
+    return { ...state, powerW, ...(tempC !== undefined ? { tempC } : {}) };
   });
   return { t: 0, pdus, loads, rng: seed >>> 0 };
 }

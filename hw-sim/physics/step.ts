@@ -2,7 +2,7 @@
 // (p ← target + (p − target)·e^(−dt/τ)), the target carrying a little seeded jitter; energy integrates the
 // draw. Pure: the same state and dt always give the same next state.
 
-import { family } from './loads/index.js';
+import { family, steadyTempC } from './loads/index.js';
 import type { LoadState, PduState, RackPhysics } from './types.js';
 import { outletPhase } from './types.js';
 
@@ -29,7 +29,8 @@ export function step(rack: RackPhysics, dtS: number): RackPhysics {
   const relayOf = new Map(rack.pdus.map((p) => [p.spec.id, p.relays]));
   const loads = rack.loads.map((l): LoadState => {
     const on = relayOf.get(l.spec.pdu)?.[l.spec.outlet - 1] ?? false;
-    let target = on ? family(l.spec.family).targetW(l) : 0;
+    const fam = family(l.spec.family);
+    let target = on ? fam.targetW(l) : 0;
     if (target > 0) {
       // Noise on the target, not on the state, so it does not accumulate.
       const r = nextRandom(rng);
@@ -38,7 +39,11 @@ export function step(rack: RackPhysics, dtS: number): RackPhysics {
     }
     const tau = target >= l.powerW ? l.spec.tauUpS : l.spec.tauDownS;
     const p = Math.max(0, target + (l.powerW - target) * Math.exp(-dtS / Math.max(tau, 1e-3)));
-    return { ...l, powerW: p, energyWh: l.energyWh + ((l.powerW + p) / 2) * (dtS / 3600) };
+    const next: LoadState = { ...l, powerW: p, energyWh: l.energyWh + ((l.powerW + p) / 2) * (dtS / 3600) };
+    const hot = steadyTempC(fam, l.spec, p);
+    if (hot === undefined || !fam.thermal) return next;
+    const t0 = l.tempC ?? hot;
+    return { ...next, tempC: hot + (t0 - hot) * Math.exp(-dtS / Math.max(fam.thermal.tauS, 1e-3)) };
   });
   const pdus = rack.pdus.map((pdu): PduState => {
     const outletW = new Array<number>(pdu.spec.outlets).fill(0);

@@ -27,7 +27,12 @@ export interface LoadState {
   /** Power limit or target set by control (GPU power limit, miner power target), W; null = none. */
   readonly limitW: number | null;
   readonly energyWh: number;
+  /** Hot-spot temperature, °C, for families with a thermal model (miners' chips); lags the draw. */
+  readonly tempC?: number;
 }
+
+/** Air temperature at the intake, °C: loads with a thermal model cool towards it. */
+export const AMBIENT_C = 25;
 
 export interface PduSpec {
   readonly id: string;

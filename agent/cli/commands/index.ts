@@ -5,6 +5,8 @@ import { agentCommand } from './agent.js';
 import { configCheckCommand } from './config.js';
 import { demoCommand } from './demo.js';
 import { diagGpuCommand } from './diag-gpu.js';
+import { diagMinerProbeCommand } from './diag-miner-probe.js';
+import { diagMinerSetCommand } from './diag-miner-set.js';
 import { diagModbusRawCommand } from './diag-modbus-raw.js';
 import { diagModbusReadCommand } from './diag-modbus-read.js';
 import { diagModbusScanCommand } from './diag-modbus-scan.js';
@@ -15,5 +17,6 @@ import { simCommand } from './sim.js';
 export const COMMANDS: readonly Command[] = [
   agentCommand, simCommand, hubCommand, demoCommand, configCheckCommand, keygenCommand,
   diagModbusReadCommand, diagModbusRawCommand, diagModbusScanCommand,
+  diagMinerProbeCommand, diagMinerSetCommand,
   diagGpuCommand,
 ];

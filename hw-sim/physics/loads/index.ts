@@ -1,5 +1,5 @@
 // Load families. Adding a family means adding a file here and one entry in FAMILIES.
-import type { LoadSpec, LoadState } from '../types.js';
+import { AMBIENT_C, type LoadSpec, type LoadState } from '../types.js';
 import { gpuServer } from './gpu-server.js';
 import { miner } from './miner.js';
 
@@ -9,6 +9,16 @@ export interface LoadFamily {
   readonly defaults: Omit<LoadSpec, 'id' | 'family' | 'pdu' | 'outlet'>;
   /** The draw the load settles to with its current demand and limit, while powered. */
   targetW(load: LoadState): number;
+  /**
+   * Thermal lag: the temperature settles at ambient + riseC × draw / nominal with time constant
+   * tauS (heat sinks are slow: a paused miner's chips take minutes to cool).
+   */
+  readonly thermal?: { readonly riseC: number; readonly tauS: number };
+}
+
+/** The temperature a load settles to at a draw. */
+export function steadyTempC(f: LoadFamily, spec: LoadSpec, powerW: number): number | undefined {
+  return f.thermal ? AMBIENT_C + f.thermal.riseC * (powerW / Math.max(1, spec.nominalW)) : undefined;
 }
 
 export const FAMILIES: ReadonlyMap<string, LoadFamily> = new Map([miner, gpuServer].map((f) => [f.name, f]));
