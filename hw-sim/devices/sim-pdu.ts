@@ -53,7 +53,10 @@ export function renderSimPdu(sim: Simulation, pduId: string): Buffer {
 export function simPduSlave(sim: Simulation, pduId: string, units: readonly number[]): ModbusSlave {
   const outlets = (): number => sim.readings(pduId).outlets.length;
   return {
-    units,
+    /** A telemetry_loss fault makes the PDU deaf: requests get no reply and time out. */
+    get units() {
+      return sim.faultActive(pduId, 'telemetry_loss') ? [] : units;
+    },
     readRegisters(table: RegisterTable, address: number, count: number) {
       if (table !== 'holding') return EXC.illegalFunction; // the map is holding registers only
       const regs = renderSimPdu(sim, pduId);

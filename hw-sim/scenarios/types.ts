@@ -18,7 +18,8 @@ export type ScenarioLoad = Pick<LoadSpec, 'id' | 'family' | 'pdu' | 'outlet'> & 
   readonly device?: { readonly model: string; readonly [param: string]: unknown };
 };
 
-export interface TimelineEvent {
+/** A workload change: loads' demand (GPU utilisation, miner hashing) or limit. */
+export interface LoadEvent {
   /** Simulated seconds from the start. */
   readonly atS: number;
   /** Repeat every this many seconds. */
@@ -28,12 +29,41 @@ export interface TimelineEvent {
   readonly set: { readonly demand?: number; readonly limitW?: number | null };
 }
 
+/**
+ * Faults a scenario injects:
+ *   telemetry_loss   a device stops answering its protocol (a PDU's Modbus requests time out)
+ *   ignore_commands  a load acknowledges control commands and does not act on them
+ */
+export type FaultKind = 'telemetry_loss' | 'ignore_commands';
+
+export interface FaultEvent {
+  readonly atS: number;
+  readonly everyS?: number;
+  readonly fault: FaultKind;
+  /** Device or load ids; a trailing "*" matches a prefix. */
+  readonly target: string;
+  /** How long the fault lasts, s; forever when absent. */
+  readonly forS?: number;
+}
+
+export type TimelineEvent = LoadEvent | FaultEvent;
+
+/**
+ * What the hub (or an operator) does during a scenario, for the agent-in-the-loop runs (demo,
+ * tests, bench): commands as the hub API takes them, and outages of the hub link. hw-sim itself
+ * only carries them; it has no hub.
+ */
+export type HubEvent =
+  | { readonly atS: number; readonly command: Readonly<Record<string, string | number | boolean>> }
+  | { readonly atS: number; readonly outageS: number };
+
 export interface Scenario {
   readonly name: string;
   readonly description: string;
   readonly pdus: readonly ScenarioPdu[];
   readonly loads: readonly ScenarioLoad[];
   readonly timeline: readonly TimelineEvent[];
+  readonly hub?: readonly HubEvent[];
 }
 
 export function matches(selector: string, id: string): boolean {
