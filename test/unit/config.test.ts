@@ -66,7 +66,7 @@ describe('config', () => {
 
   it('reports every problem at once', async () => {
     const issues = await issuesOf('agent: { id: a1 }\ndevices: []\nextra: 1\n');
-    expect(issues).toEqual(['extra: unknown key; known keys: agent, hub, poll, metrics, log, devices', 'agent.site: is required (a string)', 'agent.rack: is required (a string)', 'devices: must have at least one entry']);
+    expect(issues).toEqual(['extra: unknown key; known keys: agent, hub, poll, metrics, log, control, devices', 'agent.site: is required (a string)', 'agent.rack: is required (a string)', 'devices: must have at least one entry']);
   });
 
   it('rejects duplicate device ids, unknown profiles and missing outlet counts', async () => {
