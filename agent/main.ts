@@ -7,6 +7,9 @@ import { createConnection } from 'node:net';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type pb } from '../protocols/wire/codec.js';
 import type { LoadedConfig } from './config/load.js';
+import { CONTROL_CAPABILITIES, controlHandlers } from './control/commands.js';
+import { declaredLoads } from './control/loads.js';
+import { ControlLoop } from './control/loop.js';
 import type { Config } from './config/schema.js';
 import { HealthTracker } from './core/health.js';
 import { RackState, type CircuitSpec } from './core/rack.js';
@@ -14,7 +17,7 @@ import { bad, type Sample } from './core/reading.js';
 import { keyOf, type SeriesSpec } from './core/series.js';
 import type { DriverDeps } from './drivers/family.js';
 import { familyOf } from './drivers/families.js';
-import type { DeviceDriver, PollResult } from './drivers/types.js';
+import { isActuating, type DeviceDriver, type PollResult, type PowerActuator } from './drivers/types.js';
 import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { createLogger, type Logger } from './runtime/log.js';
@@ -33,6 +36,10 @@ export interface AgentOptions {
   readonly onCycle?: (a: Agent) => void;
   /** On stop, wait this long for the hub to ack batches in flight (default 2000 ms). */
   readonly drainMs?: number;
+  /** Actuators beyond those the drivers expose (tests; the demo's simulated ones). */
+  readonly actuators?: readonly PowerActuator[];
+  /** Seed of the controller's restore jitter (default: random). */
+  readonly controlSeed?: number;
 }
 
 export interface AgentStats {
@@ -60,6 +67,8 @@ export class Agent {
   readonly outbox: MemoryOutbox | undefined;
   readonly series: readonly SeriesSpec[];
   readonly recentEvents: AgentEvent[] = [];
+  /** The power-cap controller (absent with control.enabled: false). */
+  readonly control: ControlLoop | undefined;
   metricsAddress: { host: string; port: number } | undefined;
   private readonly builder: BatchBuilder;
   private readonly commands: CommandProcessor;
@@ -79,10 +88,6 @@ export class Agent {
     this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs);
     const catalog = buildCatalog(this.series);
     this.builder = new BatchBuilder(catalog);
-    this.commands = new CommandProcessor(config.agent.id, clock, {
-      ping: (cmd) => ({ status: 'ok', message: `pong ${cmd.ping?.payload ?? ''}`.trim() }),
-      rebirth: () => (this.link?.rebirth() ? { status: 'ok', message: 'Hello re-sent' } : { status: 'failed', message: 'link not up' }),
-    }, (e) => this.event(e));
     this.scheduler = new FixedRateScheduler(clock, config.poll.intervalMs, (t) => this.cycle(t), (err) => log.error('poll cycle failed', { err }));
 
     const hub = config.hub;
@@ -96,12 +101,23 @@ export class Agent {
       this.link = new HubLink(hub, { clock, log: log.child({ component: 'hub-link' }), connect: (url, o) => new WebSocket(url, o) }, outbox, {
         hello: (session) => ({
           agentId: config.agent.id, siteId: config.agent.site, rackId: config.agent.rack, softwareVersion: VERSION,
-          protocolVersion: PROTOCOL_VERSION, streamId, session, capabilities: ['telemetry', 'events', 'command.ping', 'command.rebirth'],
+          protocolVersion: PROTOCOL_VERSION, streamId, session, capabilities: ['telemetry', 'events', 'command.ping', 'command.rebirth', ...(this.control ? CONTROL_CAPABILITIES : [])],
           devices, series: seriesWire, catalogVersion: catalog.version, oldestUnackedSeq: outbox.stats().oldestSeq, timeMs: clock.now(),
         }),
         message: (msg, reply) => this.onHubMessage(msg, reply),
       });
     }
+    // After the outbox, so the controller's startup events reach the hub.
+    this.control = config.control.enabled ? new ControlLoop({
+      config: config.control, circuits: this.rack.circuits, powerDevices: this.rack.powerDevices, loads: declaredLoads(config),
+      actuators: [...drivers.filter(isActuating).flatMap((d) => d.actuators()), ...(opts.actuators ?? [])],
+      clock, log: log.child({ component: 'control' }), emit: (e) => this.event(e), seed: opts.controlSeed ?? randomInt(1, 2 ** 31),
+    }) : undefined;
+    this.commands = new CommandProcessor(config.agent.id, clock, {
+      ping: (cmd) => ({ status: 'ok', message: `pong ${cmd.ping?.payload ?? ''}`.trim() }),
+      rebirth: () => (this.link?.rebirth() ? { status: 'ok', message: 'Hello re-sent' } : { status: 'failed', message: 'link not up' }),
+      ...(this.control ? controlHandlers(this.control.hub, clock) : {}),
+    }, (e) => this.event(e));
   }
 
   /** Starts polling, the hub link and the local API. */
@@ -178,6 +194,7 @@ export class Agent {
 
   private async cycle(t: TickInfo): Promise<void> {
     const results = await Promise.all(this.drivers.map((d) => d.poll(t.signal).catch((err: unknown) => allBad(d, this.clock.now(), err))));
+    const polledAt = this.clock.monotonic();
     for (const [i, res] of results.entries()) {
       const d = this.drivers[i] as DeviceDriver;
       this.rack.observe(res.samples);
@@ -193,6 +210,8 @@ export class Agent {
         });
       }
     }
+    // The controller steps on this cycle's readings; its events go out in this cycle's batch.
+    this.control?.cycle(this.rack, polledAt);
     if (this.outbox && !this.builder.empty) {
       this.outbox.append(this.builder.build(this.outbox.nextSeq()));
       this.link?.notify();
