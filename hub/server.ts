@@ -3,8 +3,9 @@
 //   GET  /metrics                     Prometheus text format
 //   GET  /api/racks                   every rack, summary
 //   GET  /api/racks/{id}              one rack with latest values and recent events
-//   POST /api/racks/{id}/commands     {"action":"ping"|"rebirth", "payload"?, "ttlMs"?, "timeoutMs"?}
-//                                     sends a Command and answers with its CommandResult
+//   POST /api/racks/{id}/commands     {"action": ping | rebirth | set_cap_lease | clear_cap_lease |
+//                                     grid_event, …, "timeoutMs"?} (hub/command-api.ts): sends a
+//                                     Command and answers with its CommandResult
 //
 // A frame that does not decode, is not binary, is oversized, or breaks the session rules closes
 // that one connection with a close code and a log line; nothing an agent sends reaches a throw
@@ -18,6 +19,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { PROMETHEUS_CONTENT_TYPE, Registry } from '../protocols/prometheus.js';
 import { decodeAgentMessage, encodeHubMessage, type pb } from '../protocols/wire/codec.js';
 import type { Logger } from '../agent/runtime/log.js';
+import { parseCommandBody, type CommandAction } from './command-api.js';
 import { RackRecord, UnknownCatalogError } from './state.js';
 
 export interface HubOptions {
@@ -140,7 +142,7 @@ export class Hub {
   }
 
   /** Sends a command to a rack's agent; resolves with its result, or undefined on timeout. */
-  async command(rackOrAgent: string, action: { ping?: pb.IPing; rebirth?: pb.IRebirth }, opts: { ttlMs?: number; timeoutMs?: number } = {}): Promise<pb.CommandResult | undefined> {
+  async command(rackOrAgent: string, action: CommandAction, opts: { ttlMs?: number; timeoutMs?: number } = {}): Promise<pb.CommandResult | undefined> {
     const rack = this.find(rackOrAgent);
     const session = rack && this.byRack.get(rack.id);
     if (!rack || !session) throw new Error(`rack ${rackOrAgent} is not connected`);
@@ -323,14 +325,12 @@ export class Hub {
     } catch (err) {
       return json(res, 400, { error: `body must be JSON: ${(err as Error).message}` });
     }
-    const b = body as { action?: unknown; payload?: unknown; ttlMs?: unknown; timeoutMs?: unknown };
-    let action: { ping?: pb.IPing; rebirth?: pb.IRebirth };
-    if (b.action === 'ping') action = { ping: { payload: typeof b.payload === 'string' ? b.payload : '' } };
-    else if (b.action === 'rebirth') action = { rebirth: {} };
-    else return json(res, 400, { error: 'action must be one of: ping, rebirth' });
-    const num = (v: unknown, d: number, max: number): number => (typeof v === 'number' && v > 0 && v <= max ? v : d);
+    const parsed = parseCommandBody(body);
+    if ('error' in parsed) return json(res, 400, { error: parsed.error });
+    const t = (body as { timeoutMs?: unknown }).timeoutMs;
+    const timeoutMs = typeof t === 'number' && t > 0 && t <= 120_000 ? t : 10_000;
     if (!this.byRack.has(rack.id)) return json(res, 409, { error: `rack ${rack.id} is not connected` });
-    const result = await this.command(rack.id, action, { ttlMs: num(b.ttlMs, 30_000, 600_000), timeoutMs: num(b.timeoutMs, 10_000, 120_000) });
+    const result = await this.command(rack.id, parsed.action, { ttlMs: parsed.ttlMs, timeoutMs });
     if (!result) return json(res, 504, { error: 'no CommandResult before the timeout', rack: rack.id });
     return json(res, 200, {
       commandId: result.commandId,
