@@ -1,14 +1,18 @@
 // rackpilot demo [--duration N] [--json] [--hub URL]
 import { startSimulator } from '../../../hw-sim/run.js';
 import { SCENARIOS } from '../../../hw-sim/scenarios/index.js';
+import type { Scenario } from '../../../hw-sim/scenarios/types.js';
+import { parseCommandBody } from '../../../hub/command-api.js';
 import { startHub, type Hub } from '../../../hub/server.js';
 import { resolveConfig } from '../../config/load.js';
 import { startAgent, type Agent } from '../../main.js';
+import { systemClock } from '../../runtime/clock.js';
 import { createLogger, type Logger } from '../../runtime/log.js';
 import { VERSION } from '../../version.js';
 import { EXIT_OK, UsageError } from '../args.js';
 import { scenarioOf, type Command } from '../command.js';
 import { untilSignal } from '../signals.js';
+import { simActuators } from '../sim-actuators.js';
 import { configForSim } from '../sim-config.js';
 import { renderView } from '../view.js';
 
@@ -56,7 +60,7 @@ export const demoCommand: Command = {
     try {
       if (external === undefined) hub = await startHub({ host: '127.0.0.1', port: 0, log: log.child({ component: 'hub' }) });
       const hubUrl = typeof external === 'string' ? external : (hub as Hub).url;
-      const raw = configForSim(sim.endpoints, { hubUrl, metricsListen: '127.0.0.1:0' });
+      const raw = configForSim(sim.endpoints, { hubUrl, metricsListen: '127.0.0.1:0', scenario });
       const loaded = await resolveConfig(raw, '(demo config)', process.cwd());
       const color = !asJson && io.out.isTTY === true;
       const draw = (): void => {
@@ -64,11 +68,14 @@ export const demoCommand: Command = {
         const frame = renderView({ agent, title: `${scenario.name}: ${scenario.description}`, hubUrl, elapsedS: (Date.now() - started) / 1000, color, width: io.out.columns ?? 120, logLines: tail.lines });
         io.out.write(io.out.isTTY ? `\x1b[H\x1b[2J${frame}` : `${frame}\n`);
       };
-      agent = await startAgent(loaded, { log: log.child({ component: 'agent' }) });
+      // Scenario loads without a protocol server of their own are driven through the simulator.
+      agent = await startAgent(loaded, { log: log.child({ component: 'agent' }), actuators: simActuators(sim.sim, systemClock) });
+      const hubTimers = hub ? replayHubCommands(hub, scenario, log) : [];
       const viewTimer = setInterval(draw, 1000);
       draw();
       const stopAll = async (): Promise<void> => {
         clearInterval(viewTimer);
+        for (const t of hubTimers) clearTimeout(t);
         await agent?.stop('demo stopping');
       };
       if (duration !== undefined) {
@@ -94,6 +101,8 @@ export const demoCommand: Command = {
         rackPowerW: agent.rack.summary(Date.now()).powerW,
         hubRacks: hub ? [...hub.racks.values()].map((r) => ({ rack: r.id, samples: r.counters.samples, duplicates: r.counters.duplicates })) : [],
         events: agent.recentEvents.length,
+        controlActions: agent.control?.runner.stats.actions ?? 0,
+        breakerTrips: sim.sim.trips.length,
         version: VERSION,
       };
       if (asJson) io.out.write(JSON.stringify(summary) + '\n');
@@ -107,3 +116,18 @@ export const demoCommand: Command = {
   },
 };
 
+/** Sends the scenario's hub commands (leases, grid events) through the embedded hub on time. */
+function replayHubCommands(hub: Hub, scenario: Scenario, log: Logger): NodeJS.Timeout[] {
+  return (scenario.hub ?? []).flatMap((e) => {
+    if (!('command' in e)) return []; // outages need a link to cut: exercised in test/e2e/control.test.ts
+    const parsed = parseCommandBody(e.command);
+    if ('error' in parsed) {
+      log.warn('scenario hub command is malformed', { reason: parsed.error });
+      return [];
+    }
+    return [setTimeout(() => {
+      const rack = [...hub.racks.keys()][0];
+      if (rack) hub.command(rack, parsed.action, { ttlMs: parsed.ttlMs }).catch((err: unknown) => log.warn('scenario hub command not delivered', { reason: (err as Error).message }));
+    }, e.atS * 1000)];
+  });
+}
