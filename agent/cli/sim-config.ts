@@ -14,7 +14,7 @@ export interface SimConfigOptions {
   readonly intervalMs?: number;
   /** Describe the scenario's driverless loads in `control.loads`. */
   readonly scenario?: Scenario;
-  /** `control.rackKw`. */
+  /** `control.rackKw` (default: the scenario's). */
   readonly rackKw?: number;
 }
 
@@ -47,13 +47,19 @@ const DEVICE_CONFIG: Readonly<Record<string, DeviceConfigFor>> = {
   }),
 };
 
+function controlSection(o: SimConfigOptions): Record<string, unknown> {
+  const rackKw = o.rackKw ?? o.scenario?.rackKw;
+  if (!o.scenario && rackKw === undefined) return {};
+  return { control: { ...(rackKw !== undefined ? { rackKw } : {}), ...(o.scenario ? { loads: controlLoadsFor(o.scenario) } : {}) } };
+}
+
 export function configForSim(endpoints: readonly SimEndpoint[], o: SimConfigOptions = {}): Record<string, unknown> {
   return {
     agent: { id: o.agentId ?? 'rack-demo-agent', site: 'sim', rack: o.rack ?? 'rack-demo' },
     ...(o.hubUrl ? { hub: { url: o.hubUrl } } : {}),
     poll: { intervalMs: o.intervalMs ?? 1000 },
     metrics: { listen: o.metricsListen ?? '127.0.0.1:9464' },
-    ...(o.scenario || o.rackKw !== undefined ? { control: { ...(o.rackKw !== undefined ? { rackKw: o.rackKw } : {}), ...(o.scenario ? { loads: controlLoadsFor(o.scenario) } : {}) } } : {}),
+    ...controlSection(o),
     devices: endpoints.map((e) => {
       const f = DEVICE_CONFIG[e.kind];
       if (!f) throw new Error(`no agent config mapping for simulated ${e.kind} ${e.device}`);

@@ -20,4 +20,5 @@ export const aiSurge: Scenario = {
     { atS: 120, loads: 'gpu-*', set: { demand: 0 } },
     { atS: 180, loads: 'gpu-*', set: { demand: 1 } },
   ],
+  durationS: 240,
 };

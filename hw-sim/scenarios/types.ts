@@ -64,6 +64,10 @@ export interface Scenario {
   readonly loads: readonly ScenarioLoad[];
   readonly timeline: readonly TimelineEvent[];
   readonly hub?: readonly HubEvent[];
+  /** The rack's local cap, kW, for the agent config written for this scenario (control.rackKw). */
+  readonly rackKw?: number;
+  /** How long the scenario's story takes, s (tests and benchmarks run it this long). */
+  readonly durationS?: number;
 }
 
 export function matches(selector: string, id: string): boolean {

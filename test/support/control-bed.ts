@@ -62,6 +62,19 @@ export interface BedResult {
   readonly state: ControllerState;
 }
 
+/** A scenario's hub events and local cap as bed options (commands as the hub API takes them). */
+export function hubOf(s: Scenario): Pick<BedOptions, 'leases' | 'grid' | 'hubOutageS' | 'rackKw'> {
+  const leases: { atS: number; kw: number; ttlS: number }[] = [];
+  const grid: { atS: number; targetKw: number; inS: number; forS: number }[] = [];
+  let hubOutageS: readonly [number, number] | undefined;
+  for (const e of s.hub ?? []) {
+    if ('outageS' in e) hubOutageS ??= [e.atS, e.atS + e.outageS];
+    else if (e.command['action'] === 'set_cap_lease') leases.push({ atS: e.atS, kw: Number(e.command['kw']), ttlS: Number(e.command['ttlMs']) / 1000 });
+    else if (e.command['action'] === 'grid_event') grid.push({ atS: e.atS, targetKw: Number(e.command['targetKw']), inS: Number(e.command['startInMs'] ?? 0) / 1000, forS: Number(e.command['durationMs']) / 1000 });
+  }
+  return { leases, grid, ...(hubOutageS ? { hubOutageS } : {}), rackKw: s.rackKw ?? null };
+}
+
 export const defaultParams = (): ControlParams => controlParams(controlShape.parse({}));
 
 export function circuitsOf(s: Scenario): CircuitSpec[] {

@@ -89,12 +89,14 @@ function shedOne(w: Work, a: Assessment, cs: ConstraintState): boolean {
   let need = (v.value - target * v.limit) * v.wPerUnit * gain;
   const ids = [...v.members, ...v.maybe];
   for (const id of ids) need -= pendingDropW(w, spec(w, id), load(w, id));
-  if (need <= 0) return true;
+  // What is left within the verification tolerance is noise, not a reason to command anything.
+  const minCut = w.params.verify.toleranceW;
+  if (need <= minCut) return true;
   const order = ids.slice().sort((x, y) => shedOrder(spec(w, x), load(w, x), spec(w, y), load(w, y)));
   const reason = `${describeView(v)} above high ${pct(high)}${a.urgent ? ', urgent' : ''}`;
   const values = { value: v.value, limit: v.limit, ratio: a.ratio, need_w: need };
   for (const id of order) {
-    if (need <= 0) break;
+    if (need <= minCut) break;
     const s = spec(w, id);
     if (s.class === 'infrastructure' || !classOpen(w, v, s.class)) continue;
     const l = load(w, id);
@@ -104,11 +106,11 @@ function shedOne(w: Work, a: Assessment, cs: ConstraintState): boolean {
     const cur = expectW(s, l);
     if (!Number.isFinite(cur) && !l.unresponsive) continue;
     const cut = plan(s, l, cur - need, a.urgent);
-    if (!cut || cut.toW >= cur - 1) continue;
+    if (!cut || cut.toW > cur - minCut) continue;
     need -= apply(w, id, cut, reason, values);
   }
   const settlingNow = ids.some((id) => settling(w, load(w, id)));
-  if (need > 1 && !cs.exhausted && !settlingNow) {
+  if (need > minCut && !cs.exhausted && !settlingNow) {
     emit(w, {
       severity: 'critical', type: 'control.cannot_shed', device: v.id,
       message: `${describeView(v)}: ${kw(need)} still to shed and nothing more the agent may cut now (floors reached, AI waits for miners to settle, or no actuators)`,
@@ -116,7 +118,7 @@ function shedOne(w: Work, a: Assessment, cs: ConstraintState): boolean {
     });
     return false;
   }
-  return need <= 1;
+  return need <= minCut;
 }
 
 /** Sheds on every acting constraint, most overloaded first. Marks constraints left over. */
