@@ -127,6 +127,7 @@ export class Agent {
       const registry = buildAgentMetrics({
         agentId: this.config.agent.id, version: VERSION, clock: this.clock, rack: this.rack, series: this.series, drivers: this.drivers,
         health: this.health, scheduler: this.scheduler, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
+        ...(this.control ? { control: this.control } : {}),
       });
       const server = createServer(localApiHandler(registry));
       await new Promise<void>((resolve, reject) => {

@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROMETHEUS_CONTENT_TYPE, Registry } from '../../protocols/prometheus.js';
+import type { ControlLoop } from '../control/loop.js';
 import type { RackState } from '../core/rack.js';
 import type { HealthTracker } from '../core/health.js';
 import type { SeriesSpec } from '../core/series.js';
@@ -24,6 +25,7 @@ export interface MetricsSources {
   readonly scheduler: FixedRateScheduler;
   readonly link?: HubLink;
   readonly outbox?: Outbox;
+  readonly control?: ControlLoop;
 }
 
 const LINK_STATES = ['idle', 'connecting', 'handshaking', 'up', 'backoff', 'stopped'] as const;
@@ -65,7 +67,25 @@ export function buildAgentMetrics(src: MetricsSources): Registry {
     r.gaugeFn('rackpilot_outbox_bytes', 'Bytes waiting for an ack.', () => [[{}, outbox.stats().bytes]]);
     r.gaugeFn('rackpilot_outbox_dropped_samples_total', 'Samples dropped because the outbox was full.', () => [[{}, outbox.stats().droppedSamples]]);
   }
+  if (src.control) controlMetrics(r, src.control);
   return r;
+}
+
+function controlMetrics(r: Registry, c: ControlLoop): void {
+  r.gaugeFn('rackpilot_control_budget_watts', 'Rack budget in force, by source (absent when only circuits limit the rack).', () => {
+    const s = c.status();
+    return s.budgetW === null ? [] : [[{ source: s.budgetSource }, s.budgetW]];
+  });
+  r.gaugeFn('rackpilot_control_load_setpoint_watts', 'Setpoint of every load the controller holds down, by mode (limited, paused, off).', () =>
+    c.status().loads.filter((l) => l.mode !== 'free').map((l) => [{ load: l.id, class: l.class, mode: l.mode }, l.setpointW ?? 0]));
+  r.gaugeFn('rackpilot_control_load_unresponsive', 'Loads that did not follow a command (1 each).', () =>
+    c.status().loads.filter((l) => l.unresponsive).map((l) => [{ load: l.id }, 1]));
+  r.gaugeFn('rackpilot_control_constraint_blind', 'Constraints estimated because their readings are stale (1 each).', () => c.status().blind.map((id) => [{ constraint: id }, 1]));
+  r.gaugeFn('rackpilot_control_actions_total', 'Actions the controller issued, and those that failed.', () => {
+    const st = c.runner.stats;
+    return [[{ result: 'issued' }, st.actions], [{ result: 'failed' }, st.failed + st.unroutable]];
+  });
+  r.gaugeFn('rackpilot_control_step_errors_total', 'Control steps that threw (the loop went on).', () => [[{}, c.status().errors]]);
 }
 
 /** The HTTP handler for the local API: GET /metrics and GET /healthz. */

@@ -2,6 +2,7 @@
 import type { Section } from '../harness.js';
 import { agentSection } from './agent.js';
 import { codec } from './codec.js';
+import { controlSection } from './control.js';
 import { wire } from './wire.js';
 
-export const SECTIONS: readonly Section[] = [codec, wire, agentSection()];
+export const SECTIONS: readonly Section[] = [codec, wire, agentSection(), controlSection];

@@ -78,6 +78,9 @@ describe('controller with the agent in the loop', () => {
     for (const g of ['gpu-01', 'gpu-02', 'gpu-03']) expect(r.sim.sim.load(g)!.limitW).toBeNull();
     expect(r.agent.control!.runner.latencyMs().length).toBeGreaterThan(0);
     expect(r.hub.racks.get('rack-demo')!.hello.capabilities).toContain('command.set_cap_lease');
+    const m = await (await fetch(`http://127.0.0.1:${r.agent.metricsAddress!.port}/metrics`)).text();
+    expect(m).toMatch(/rackpilot_control_load_setpoint_watts\{load="miner-0\d",class="miner",mode="(paused|limited|off)"\} [\d.]+/);
+    expect(m).toMatch(/rackpilot_control_actions_total\{result="issued"\} [1-9]/);
   });
 
   it('a lease from the hub API caps the rack until it expires, then the local cap applies and miners come back; one above the local cap is refused', async () => {

@@ -19,7 +19,10 @@ export interface Violations {
   readonly priority: string[];
   /** Rack power above a lease or grid target for longer than MEET_S, or the budget raised before expiry. */
   readonly limits: string[];
-  /** A shed in the steady-state window: the controller did not settle. */
+  /**
+   * Oscillation in the steady-state window: a load pushed back and forth (a shed after a restore
+   * or a restore after a shed), or shed again and again.
+   */
   readonly oscillation: string[];
 }
 
@@ -41,6 +44,8 @@ function rackW(sim: Simulation): number {
 export class InvariantChecker {
   readonly v: Violations = { priority: [], limits: [], oscillation: [] };
   private readonly lastWatts = new Map<string, number>();
+  /** Per load in the steady window: the last action's direction and the sheds so far. */
+  private readonly steadyLog = new Map<string, { last: 'shed' | 'restore'; sheds: number }>();
   /** Since when the rack has been above each target (lease id or grid index). */
   private readonly overSince = new Map<string, number>();
 
@@ -55,7 +60,7 @@ export class InvariantChecker {
     const byId = new Map(this.specs.map((s) => [s.id, s]));
     for (const a of st.actions) {
       const s = byId.get(a.load)!;
-      if (this.steady && st.t >= this.steady[0] && a.urgency === 'shed') this.v.oscillation.push(`t=${st.t}: ${a.type} ${a.load} (${a.reason})`);
+      if (this.steady && st.t >= this.steady[0]) this.steadyAction(st.t, a);
       if (a.type !== 'set_power' || s.class === 'miner') continue;
       const prev = this.lastWatts.get(a.load) ?? Infinity;
       this.lastWatts.set(a.load, a.watts ?? Infinity);
@@ -78,6 +83,13 @@ export class InvariantChecker {
     const since = this.overSince.get(key) ?? t;
     this.overSince.set(key, since);
     if (t - since > MEET_S) this.v.limits.push(`t=${t}: ${what} for ${t - since} s`);
+  }
+
+  private steadyAction(t: number, a: { load: string; type: string; urgency: 'shed' | 'restore'; reason: string }): void {
+    const prev = this.steadyLog.get(a.load);
+    const sheds = (prev?.sheds ?? 0) + (a.urgency === 'shed' ? 1 : 0);
+    this.steadyLog.set(a.load, { last: a.urgency, sheds });
+    if ((prev && prev.last !== a.urgency) || sheds > 2) this.v.oscillation.push(`t=${t}: ${a.type} ${a.load} after ${prev?.last ?? 'nothing'}, ${sheds} sheds (${a.reason})`);
   }
 
   private checkTargets(st: BedStep): void {

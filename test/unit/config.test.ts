@@ -77,6 +77,20 @@ describe('config', () => {
     expect(await issuesOf(base.replace('outlets: 24', 'outlets: 49'))).toEqual(['devices[0].outlets: profile rackpilot-sim-pdu supports at most 48 outlets (asked for 49)']);
   });
 
+  it('control: every key has a default; loads and limits are validated with their path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rp-cfg-'));
+    await writeFile(join(dir, 'r.yaml'), base);
+    const { config } = await loadConfig(join(dir, 'r.yaml'));
+    expect(config.control).toMatchObject({ enabled: true, thresholds: { high: 0.98, low: 0.96, target: 0.94 }, tripCurve: { toleranceS: 10, instantRatio: 1.15 }, loads: [] });
+    expect(config.control.rackKw).toBeUndefined();
+    expect(await issuesOf(base + 'control: { thresholds: { high: 0.95 } }\n')).toEqual(['control.thresholds: must satisfy target < low < high (got 0.94, 0.96, 0.95)']);
+    expect(await issuesOf(base + 'control: { rackKw: -3, grid: { onStale: panic } }\n')).toEqual(['control.rackKw: must be ≥ 0.1 kW (got -3)', 'control.grid.onStale: must be one of ignore, curtail (got "panic")']);
+    expect(await issuesOf(base + 'control:\n  loads:\n    - { id: sw, load: { class: infra, feed: { pdu: pdu-a, outlet: 3, phase: L4 } } }\n')).toEqual([
+      'control.loads[0].load.class: must be one of infrastructure, ai-critical, ai-flexible, miner (got "infra")',
+      'control.loads[0].load.feed.phase: must be one of L1, L2, L3 (got "L4")',
+    ]);
+  });
+
   it('YAML syntax errors name the line', async () => {
     const issues = await issuesOf('agent: { id: a1\n');
     expect(issues[0]).toMatch(/^line \d+, column \d+: /);

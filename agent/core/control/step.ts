@@ -34,7 +34,7 @@ export function createController(spec: ControllerSpec, seed = 1): ControllerStat
     mode: 'free', setpointW: null, pending: null, unresponsive: false, outletFailed: false, drawW: null, drawAtMs: 0, peakW: 0, jPerTH: null, changedMs: 0, notBeforeMs: 0,
   }]));
   return {
-    spec, loads, constraints: new Map(), budget: { watts: null, source: 'none yet' }, gridRamps: new Map(), gridStale: false,
+    spec, specById: new Map(spec.loads.map((l) => [l.id, l])), loads, constraints: new Map(), budget: { watts: null, source: 'none yet' }, gridRamps: new Map(), gridStale: false,
     restoreBatch: { startMs: -Infinity, count: 0 }, rng: seed >>> 0, lastStepMs: null,
   };
 }
@@ -56,7 +56,7 @@ export function step(state: ControllerState, obs: Observations, limits: Limits, 
   const { spec } = state;
   const dtS = state.lastStepMs === null ? 0 : Math.min(MAX_DT_S, Math.max(0, (now - state.lastStepMs) / 1000));
   const w: Work = {
-    specs: new Map(spec.loads.map((l) => [l.id, l])), params: spec.params, now, dtS,
+    specs: state.specById, params: spec.params, now, dtS,
     loads: new Map(state.loads), actions: new Map(), events: [], rng: state.rng,
   };
   observeLoads(w, obs);
@@ -70,7 +70,7 @@ export function step(state: ControllerState, obs: Observations, limits: Limits, 
   const restoreBatch = restore(w, assessed, state.restoreBatch, (id) => states.get(id)?.armed ?? false);
   return {
     state: {
-      spec, loads: w.loads, constraints: states, budget: b.budget, gridRamps: b.gridRamps, gridStale: b.gridStale,
+      spec, specById: state.specById, loads: w.loads, constraints: states, budget: b.budget, gridRamps: b.gridRamps, gridStale: b.gridStale,
       restoreBatch, rng: w.rng, lastStepMs: now,
     },
     actions: [...w.actions.values()],

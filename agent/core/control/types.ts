@@ -228,6 +228,8 @@ export interface ControllerSpec {
 
 export interface ControllerState {
   readonly spec: ControllerSpec;
+  /** spec.loads by id (built once). */
+  readonly specById: ReadonlyMap<string, LoadSpec>;
   readonly loads: ReadonlyMap<string, LoadState>;
   readonly constraints: ReadonlyMap<string, ConstraintState>;
   /** The rack budget in force after the last step, W, and why. */
