@@ -3,14 +3,12 @@
 // falls back to its local cap (15 kW) and restores in paced batches, all without the hub; its
 // decisions reach the hub when the link is back. (The hub events are played by the agent-in-the-
 // loop runs: tests and benchmarks cut the link, the demo sends the commands.)
-import type { Scenario } from './types.js';
+import { simPdu, type Scenario } from './types.js';
 
 export const hubOutage: Scenario = {
   name: 'hub-outage',
   description: '9 kW lease at 10 s for 60 s; hub unreachable 20–110 s; fall back to the 15 kW local cap',
-  pdus: [
-    { id: 'pdu-a', model: 'rackpilot-sim-pdu', unit: 1, phases: 3, outlets: 24, voltage: 230, frequencyHz: 50, sourceOhms: 0.05, breakerA: 32 },
-  ],
+  pdus: [simPdu('pdu-a')],
   loads: [
     ...[1, 2, 3, 4, 5, 6].map((o) => ({ id: `miner-0${o}`, family: 'miner', pdu: 'pdu-a', outlet: o, nominalW: 2200, idleW: 25, demand: 1 })),
     ...[1, 2, 3].map((g) => ({ id: `gpu-0${g}`, family: 'gpu-server', pdu: 'pdu-a', outlet: 6 + g, nominalW: 3000, idleW: 700, demand: 0.3 })),

@@ -3,18 +3,13 @@
 // loads' setpoints and recent peaks: it restores nothing while blind (the AI job that ends at
 // 40 s frees headroom it cannot see), and when the AI surges again at 55 s the miners are still
 // held at their safe setpoints. Readings come back at 70 s and the controller regulates on them.
+import { aiSurge } from './ai-surge.js';
 import type { Scenario } from './types.js';
 
 export const pduTelemetryLoss: Scenario = {
+  ...aiSurge,
   name: 'pdu-telemetry-loss',
   description: 'PDU silent from 30 s to 70 s while AI load changes; hold, estimate, no blind restores',
-  pdus: [
-    { id: 'pdu-a', model: 'rackpilot-sim-pdu', unit: 1, phases: 3, outlets: 24, voltage: 230, frequencyHz: 50, sourceOhms: 0.05, breakerA: 32 },
-  ],
-  loads: [
-    ...[1, 2, 3, 4, 5, 6].map((o) => ({ id: `miner-0${o}`, family: 'miner', pdu: 'pdu-a', outlet: o, nominalW: 2200, idleW: 25, demand: 1 })),
-    ...[1, 2, 3].map((g) => ({ id: `gpu-0${g}`, family: 'gpu-server', pdu: 'pdu-a', outlet: 6 + g, nominalW: 4000, idleW: 800, demand: 0 })),
-  ],
   timeline: [
     { atS: 10, loads: 'gpu-*', set: { demand: 1 } },
     { atS: 30, fault: 'telemetry_loss', target: 'pdu-a', forS: 40 },

@@ -73,3 +73,8 @@ export interface Scenario {
 export function matches(selector: string, id: string): boolean {
   return selector.endsWith('*') ? id.startsWith(selector.slice(0, -1)) : selector === id;
 }
+
+/** The reference PDU of the scenarios: 3-phase, 24 outlets, 230 V, 32 A per phase, unit 1. */
+export function simPdu(id: string, over: Partial<ScenarioPdu> = {}): ScenarioPdu {
+  return { id, model: 'rackpilot-sim-pdu', unit: 1, phases: 3, outlets: 24, voltage: 230, frequencyHz: 50, sourceOhms: 0.05, breakerA: 32, ...over };
+}
