@@ -55,7 +55,7 @@ const verify = defaulted(s.object({
   graceMs: s.int({ min: 0, max: 600_000, unit: 'ms' }).default(2000),
   tolerancePct: s.number({ min: 0, max: 100, unit: '%' }).default(5),
   toleranceW: s.number({ min: 0, max: 10_000, unit: 'W' }).default(50),
-  /** An actuator command still running after this long is aborted (and counts as failed). */
+  /** An actuator command still running this long after its settle time is aborted (failed). */
   commandTimeoutMs: s.int({ min: 100, max: 120_000, unit: 'ms' }).default(10_000),
 }));
 

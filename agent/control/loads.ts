@@ -32,15 +32,24 @@ export interface LoadBinding {
   readonly outlet: PowerActuator | null;
   /** Host draw above the sum of its GPUs' limits (GPU hosts), W. */
   readonly baseW: number;
-  /** Where its draw is read: the outlet's meter first, else the device's own `power`. */
+  /**
+   * Where its draw is read: the outlet's meter first, else the device's own total (the first of
+   * LOAD_POWER that it reports), else (a GPU host) its GPUs' `gpu.power` (channel = the actuator
+   * id's last part) plus baseW.
+   */
   readonly outletPowerKey: SeriesKey | null;
-  readonly devicePowerKey: SeriesKey;
+  readonly devicePowerKeys: readonly SeriesKey[];
+  readonly gpuPowerKeys: readonly SeriesKey[];
   readonly efficiencyKey: SeriesKey;
 }
 
-/** Quantities a driver reports for a controllable load: its total draw (W) and, for miners, J/TH. */
-export const LOAD_POWER = 'power';
-export const LOAD_EFFICIENCY = 'efficiency';
+/**
+ * Quantities a driver may report for a controllable load: its total draw (W; the miner driver's
+ * `miner.power`, or a generic `power`), a miner's efficiency (J/TH), a GPU's draw.
+ */
+export const LOAD_POWER = ['miner.power', 'power'] as const;
+export const LOAD_EFFICIENCY = 'miner.efficiency';
+export const GPU_POWER = 'gpu.power';
 
 /** Every load the config describes: device configs carrying `load`, then `control.loads`. */
 export function declaredLoads(config: Config): LoadDecl[] {
@@ -76,6 +85,16 @@ function controlsOf(miner: readonly PowerActuator[], gpu: readonly PowerActuator
   };
 }
 
+/** What the actuators can do now: drivers may learn a range only after their first read. */
+export function capabilitySignature(actuators: readonly PowerActuator[]): string {
+  let sig = '';
+  for (const a of actuators) {
+    const c = a.capabilities;
+    sig += `${a.id}:${c.setPower ? `${c.setPower.minW}-${c.setPower.maxW}` : ''}${c.pause ? 'p' : ''}${c.outlet ? 'o' : ''}@${a.settleMs};`;
+  }
+  return sig;
+}
+
 /**
  * Binds each declared load to its actuators and circuits. Problems that leave a load without
  * control (no actuator, a feed on an unknown PDU) are returned as notes, never thrown: the
@@ -107,7 +126,8 @@ export function bindLoads(decls: readonly LoadDecl[], actuators: readonly PowerA
     return {
       spec, device: d.device, miner, gpu, outlet, baseW,
       outletPowerKey: feed ? seriesKey(feed.pdu, Q.outletPower, String(feed.outlet)) : null,
-      devicePowerKey: seriesKey(d.device, LOAD_POWER),
+      devicePowerKeys: LOAD_POWER.map((q) => seriesKey(d.device, q)),
+      gpuPowerKeys: gpu.map((a) => seriesKey(d.device, GPU_POWER, a.id.slice(a.id.lastIndexOf('/') + 1))),
       efficiencyKey: seriesKey(d.device, LOAD_EFFICIENCY),
     };
   });

@@ -5,7 +5,7 @@
 
 import type { ControlConfig } from '../config/control.js';
 import { controlParams } from '../config/control.js';
-import { createController, step } from '../core/control/step.js';
+import { createController, step, withSpec } from '../core/control/step.js';
 import type { ControllerState, LoadMode } from '../core/control/types.js';
 import type { CircuitSpec, RackState } from '../core/rack.js';
 import type { PowerActuator } from '../drivers/types.js';
@@ -13,7 +13,7 @@ import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/log.js';
 import type { AgentEvent } from '../uplink/encoder.js';
 import { HubLimits } from './hub-limits.js';
-import { bindLoads, type LoadBinding, type LoadDecl } from './loads.js';
+import { bindLoads, capabilitySignature, type LoadBinding, type LoadDecl } from './loads.js';
 import { observe } from './observe.js';
 import { ActuationRunner } from './runner.js';
 
@@ -55,18 +55,20 @@ export interface ControlStatus {
 
 export class ControlLoop {
   readonly hub: HubLimits;
-  readonly bindings: readonly LoadBinding[];
+  bindings: readonly LoadBinding[];
   readonly runner: ActuationRunner;
   private state: ControllerState;
+  private capabilities: string;
   private steps = 0;
   private errors = 0;
 
   constructor(private readonly o: ControlLoopOptions) {
     const { bindings, notes } = bindLoads(o.loads, o.actuators, o.circuits);
     this.bindings = bindings;
+    this.capabilities = capabilitySignature(o.actuators);
     this.state = createController({ loads: bindings.map((b) => b.spec), params: controlParams(o.config) }, o.seed);
     this.hub = new HubLimits({ rackKw: o.config.rackKw ?? null, maxLeaseTtlMs: o.config.leases.maxTtlMs }, o.clock.now());
-    this.runner = new ActuationRunner(new Map(bindings.map((b) => [b.spec.id, b])), {
+    this.runner = new ActuationRunner(() => this.bindings, {
       clock: o.clock, log: o.log.child({ component: 'actuation' }), inrushGuardMs: o.config.restore.inrushGuardMs, commandTimeoutMs: o.config.verify.commandTimeoutMs,
     });
     const now = o.clock.now();
@@ -83,6 +85,7 @@ export class ControlLoop {
     const { clock, log, emit } = this.o;
     const now = clock.now();
     try {
+      this.rebindIfChanged(now);
       const obs = observe({ rack, circuits: this.o.circuits, powerDevices: this.o.powerDevices, loads: this.bindings, outcomes: this.runner.takeOutcomes() }, now);
       const res = step(this.state, obs, this.hub.limits(this.o.circuits, now), now);
       this.state = res.state;
@@ -94,6 +97,18 @@ export class ControlLoop {
       log.error('control step failed; keeping the last state', { err });
       emit({ timeMs: now, severity: 'critical', type: 'control.error', message: `control step failed: ${(err as Error).message}` });
     }
+  }
+
+  /** Drivers may learn an actuator's range after their first read: describe the loads again. */
+  private rebindIfChanged(now: number): void {
+    const sig = capabilitySignature(this.o.actuators);
+    if (sig === this.capabilities) return;
+    this.capabilities = sig;
+    const before = new Map(this.bindings.map((b) => [b.spec.id, JSON.stringify(b.spec.controls)]));
+    this.bindings = bindLoads(this.o.loads, this.o.actuators, this.o.circuits).bindings;
+    this.state = withSpec(this.state, { loads: this.bindings.map((b) => b.spec), params: this.state.spec.params });
+    const changed = this.bindings.filter((b) => before.get(b.spec.id) !== JSON.stringify(b.spec.controls)).map((b) => b.spec.id);
+    if (changed.length) this.o.emit({ timeMs: now, severity: 'info', type: 'control.controls', message: `controls changed (an actuator's range is known now): ${changed.join(', ')}` });
   }
 
   get controller(): ControllerState {

@@ -37,6 +37,20 @@ function rackPower(rack: RackState, devices: readonly string[], now: number): Me
   return devices.length ? { value: sum, ageMs: age, quality: 'ok' } : NEVER;
 }
 
+/** The outlet's meter, else the device's own total, else its GPUs plus the host's base draw. */
+function loadPower(rack: RackState, b: LoadBinding, now: number): Measured {
+  const outlet = b.outletPowerKey ? rack.get(b.outletPowerKey, now) : undefined;
+  if (outlet?.quality === 'ok') return measured(outlet, now);
+  let own: Reading | undefined;
+  for (const k of b.devicePowerKeys) own ??= rack.get(k, now);
+  if (own?.quality === 'ok') return measured(own, now);
+  const gpus = b.gpuPowerKeys.map((k) => measured(rack.get(k, now), now));
+  if (gpus.length && gpus.every((m) => m.value !== null)) {
+    return { value: gpus.reduce((s, m) => s + (m.value ?? 0), b.baseW), ageMs: Math.max(...gpus.map((m) => m.ageMs)), quality: 'ok' };
+  }
+  return measured(outlet ?? own, now);
+}
+
 export function observe(i: ObserveInput, now: number): Observations {
   const circuits = new Map<string, CircuitObs>();
   for (const c of i.circuits) {
@@ -47,11 +61,6 @@ export function observe(i: ObserveInput, now: number): Observations {
     });
   }
   const loads = new Map<string, LoadObs>();
-  for (const b of i.loads) {
-    const outlet = b.outletPowerKey ? i.rack.get(b.outletPowerKey, now) : undefined;
-    const own = i.rack.get(b.devicePowerKey, now);
-    const power = outlet?.quality === 'ok' || !own ? measured(outlet, now) : measured(own, now);
-    loads.set(b.spec.id, { power, jPerTH: i.rack.value(b.efficiencyKey, now) });
-  }
+  for (const b of i.loads) loads.set(b.spec.id, { power: loadPower(i.rack, b, now), jPerTH: i.rack.value(b.efficiencyKey, now) });
   return { circuits, rackPowerW: rackPower(i.rack, i.powerDevices, now), loads, outcomes: i.outcomes };
 }

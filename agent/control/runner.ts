@@ -1,13 +1,16 @@
 // Sends the controller's actions to the drivers' actuators.
 //
 //   - One command in flight per actuator. A newer action for a busy actuator waits, replacing
-//     any older waiting one (the latest decision wins; the replaced one gets no outcome).
+//     any older waiting one (the latest decision wins; the replaced one gets no outcome). A shed
+//     for an actuator busy with a restore aborts the restore (an actuator may spend its settle
+//     time reading back; relief must not wait for that).
 //   - Sheds go first, then restores; within each, the fastest actuators (expected settle time)
 //     first, so relief starts where it comes soonest.
 //   - A host-level power target on a GPU host is split across its GPUs in proportion to their
 //     ranges, after the host's own draw (LoadBinding.baseW).
 //   - Outlets switched on are spaced by the inrush guard per PDU.
-//   - A command is aborted after commandTimeoutMs. Every action that ran gets one outcome
+//   - A command is aborted after commandTimeoutMs plus the actuator's settle time (actuators may
+//     read back until their settle time has passed). Every action that ran gets one outcome
 //     (ok, detail), which the controller sees with the next step's observations.
 // Timing: `dispatch` calls the first apply() synchronously, so the poll → command latency is
 // the time to observe, step and dispatch (recorded for metrics and the bench).
@@ -31,6 +34,8 @@ interface Job {
   left: number;
   readonly details: string[];
   ok: boolean;
+  /** Aborted for a shed: no outcome (the controller already moved on). */
+  superseded: boolean;
 }
 
 export interface RunnerOptions {
@@ -86,19 +91,33 @@ function splitGpu(b: LoadBinding, hostW: number): Send[] {
 
 export class ActuationRunner {
   readonly stats: RunnerStats = { actions: 0, commands: 0, failed: 0, superseded: 0, unroutable: 0 };
-  private readonly busy = new Set<string>();
+  /** Actuators with a command in flight, and how to abort it. */
+  private readonly busy = new Map<string, { job: Job; abort: AbortController }>();
   private readonly waiting = new Map<string, { job: Job; send: Send }>();
   private readonly nextOutletOn = new Map<string, number>();
   private outcomes: ActionOutcome[] = [];
   private readonly latencies: number[] = [];
 
-  constructor(private readonly bindings: ReadonlyMap<string, LoadBinding>, private readonly o: RunnerOptions) {}
+  private byId = new Map<string, LoadBinding>();
+  private boundFrom: readonly LoadBinding[] | undefined;
+
+  /** `bindings` is read at every dispatch: the loop may describe the loads again. */
+  constructor(private readonly bindings: () => readonly LoadBinding[], private readonly o: RunnerOptions) {}
+
+  private binding(load: string): LoadBinding | undefined {
+    const now = this.bindings();
+    if (now !== this.boundFrom) {
+      this.boundFrom = now;
+      this.byId = new Map(now.map((b) => [b.spec.id, b]));
+    }
+    return this.byId.get(load);
+  }
 
   /** Starts the actions. `polledAt` (monotonic ms) is when the poll that led to them completed. */
   dispatch(actions: readonly ControlAction[], polledAt: number): void {
     const jobs: Job[] = [];
     for (const a of actions) {
-      const b = this.bindings.get(a.load);
+      const b = this.binding(a.load);
       const sends = b ? route(b, a) : 'unknown load';
       this.stats.actions++;
       if (typeof sends === 'string' || !b) {
@@ -106,7 +125,7 @@ export class ActuationRunner {
         this.outcomes.push({ load: a.load, type: a.type, ok: false, detail: typeof sends === 'string' ? sends : 'unknown load' });
         continue;
       }
-      jobs.push({ action: a, sends, settleMs: Math.max(...sends.map((s) => s.actuator.settleMs)), pdu: b.spec.pdu, left: sends.length, details: [], ok: true });
+      jobs.push({ action: a, sends, settleMs: Math.max(...sends.map((s) => s.actuator.settleMs)), pdu: b.spec.pdu, left: sends.length, details: [], ok: true, superseded: false });
     }
     jobs.sort((x, y) => (x.action.urgency === y.action.urgency ? x.settleMs - y.settleMs : x.action.urgency === 'shed' ? -1 : 1));
     let first = true;
@@ -142,15 +161,22 @@ export class ActuationRunner {
 
   private submit(job: Job, send: Send): void {
     const id = send.actuator.id;
-    if (this.busy.has(id)) {
+    const current = this.busy.get(id);
+    if (current) {
       if (this.waiting.has(id)) this.stats.superseded++;
       this.waiting.set(id, { job, send });
+      if (job.action.urgency === 'shed' && current.job.action.urgency === 'restore') {
+        current.job.superseded = true;
+        this.stats.superseded++;
+        current.abort.abort(new Error('superseded by a shed'));
+      }
       return;
     }
     const guard = send.cmds[0]?.type === 'outlet_on' && job.pdu !== null ? this.inrushDelay(job.pdu) : 0;
-    this.busy.add(id);
-    if (guard > 0) this.o.clock.setTimeout(() => void this.run(job, send), guard);
-    else void this.run(job, send);
+    const abort = new AbortController();
+    this.busy.set(id, { job, abort });
+    if (guard > 0) this.o.clock.setTimeout(() => void this.run(job, send, abort.signal), guard);
+    else void this.run(job, send, abort.signal);
   }
 
   private inrushDelay(pdu: string): number {
@@ -160,10 +186,11 @@ export class ActuationRunner {
     return at - now;
   }
 
-  private async run(job: Job, send: Send): Promise<void> {
+  private async run(job: Job, send: Send, preempt: AbortSignal): Promise<void> {
     const id = send.actuator.id;
     for (const cmd of send.cmds) {
-      const r = await this.applyOne(send.actuator, cmd);
+      if (preempt.aborted) break;
+      const r = await this.applyOne(send.actuator, cmd, preempt);
       this.stats.commands++;
       if (!r.ok) {
         job.ok = false;
@@ -180,9 +207,12 @@ export class ActuationRunner {
     }
   }
 
-  private async applyOne(a: PowerActuator, cmd: ActuatorCommand): Promise<ActuationResult> {
+  private async applyOne(a: PowerActuator, cmd: ActuatorCommand, preempt: AbortSignal): Promise<ActuationResult> {
+    const limit = this.o.commandTimeoutMs + a.settleMs;
     const ac = new AbortController();
-    const timer = this.o.clock.setTimeout(() => ac.abort(new Error(`no answer within ${this.o.commandTimeoutMs} ms`)), this.o.commandTimeoutMs);
+    const timer = this.o.clock.setTimeout(() => ac.abort(new Error(`no answer within ${limit} ms`)), limit);
+    const onPreempt = (): void => ac.abort(preempt.reason);
+    preempt.addEventListener('abort', onPreempt, { once: true });
     try {
       return await a.apply(cmd, ac.signal);
     } catch (err) {
@@ -190,10 +220,12 @@ export class ActuationRunner {
       return { ok: false, verified: false, detail: `apply threw: ${(err as Error).message}` };
     } finally {
       timer.cancel();
+      preempt.removeEventListener('abort', onPreempt);
     }
   }
 
   private finish(job: Job): void {
+    if (job.superseded) return;
     if (!job.ok) {
       this.stats.failed++;
       this.o.log.warn('actuation failed', { load: job.action.load, action: job.action.type, detail: job.details.join('; ') });

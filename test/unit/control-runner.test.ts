@@ -3,7 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { HubLimits } from '../../agent/control/hub-limits.js';
 import { bindLoads, type LoadDecl } from '../../agent/control/loads.js';
+import { ControlLoop } from '../../agent/control/loop.js';
 import { ActuationRunner } from '../../agent/control/runner.js';
+import { controlShape } from '../../agent/config/control.js';
+import { RackState } from '../../agent/core/rack.js';
+import { ok } from '../../agent/core/reading.js';
+import type { AgentEvent } from '../../agent/uplink/encoder.js';
 import type { ControlAction } from '../../agent/core/control/types.js';
 import type { CircuitSpec } from '../../agent/core/rack.js';
 import type { ActuationResult, ActuatorCommand, PowerActuator } from '../../agent/drivers/types.js';
@@ -34,7 +39,7 @@ const act = (load: string, type: ControlAction['type'], urgency: ControlAction['
 
 function setup(actuators: PowerActuator[], decls: LoadDecl[], clock: FakeClock, inrushGuardMs = 100) {
   const { bindings, notes } = bindLoads(decls, actuators, circuits);
-  const runner = new ActuationRunner(new Map(bindings.map((b) => [b.spec.id, b])), { clock, log: nullLogger, inrushGuardMs, commandTimeoutMs: 2000 });
+  const runner = new ActuationRunner(() => bindings, { clock, log: nullLogger, inrushGuardMs, commandTimeoutMs: 2000 });
   return { runner, bindings, notes };
 }
 
@@ -59,6 +64,29 @@ describe('load binding', () => {
       'dumb: feed PDU "nope" has no circuits configured; the load may be on any circuit',
       'dumb: no actuator controls it; it is counted in every budget but cannot be shed',
     ]);
+  });
+});
+
+describe('control loop', () => {
+  it('describes a load again when its actuator learns its range (GPU drivers do after their first read); a GPU host without a feed is read from its GPUs', () => {
+    const clock = new FakeClock(0);
+    let range: { minW: number; maxW: number } | undefined;
+    const gpu0: PowerActuator = { id: 'g1/0', device: 'g1', kind: 'gpu', settleMs: 3000, get capabilities() { return range ? { setPower: range } : {}; }, apply: () => Promise.resolve({ ok: true, verified: true, detail: '' }) };
+    const events: AgentEvent[] = [];
+    const loop = new ControlLoop({
+      config: controlShape.parse({}), circuits, powerDevices: ['pdu'], loads: [decl('g1', { class: 'ai-critical', nominalW: 2000 })], actuators: [gpu0],
+      clock, log: nullLogger, emit: (e) => events.push(e), seed: 1,
+    });
+    expect(loop.bindings[0]!.spec.controls).toEqual({});
+    expect(events.map((e) => e.type)).toEqual(['control.config', 'control.start']);
+    const rack = new RackState(circuits, ['pdu'], 3000);
+    range = { minW: 300, maxW: 700 };
+    rack.observe([{ key: 'g1/gpu.power/0', reading: ok(500, 0) }]);
+    loop.cycle(rack, 0);
+    expect(events.find((e) => e.type === 'control.controls')?.message).toMatch(/g1/);
+    expect(loop.bindings[0]!.spec.controls.setPower).toEqual({ minW: 1600, maxW: 2000, settleMs: 3000 });
+    // 500 W from its GPU plus the host's 1300 W above the GPU's 700 W maximum.
+    expect(loop.controller.loads.get('g1')!.drawW).toBe(1800);
   });
 });
 
@@ -103,7 +131,21 @@ describe('actuation runner', () => {
     expect(calls.map((c) => c.at)).toEqual([0, 250, 500]);
   });
 
-  it('a failing or hanging actuator gives a failed outcome (after the command timeout), and nothing is left in flight', async () => {
+  it('a shed aborts a restore still in flight on the same actuator (no outcome for it) and goes right after', async () => {
+    const clock = new FakeClock(0);
+    const calls: Call[] = [];
+    const m = fake(clock, calls, { id: 'm', device: 'm', kind: 'miner', capabilities: { setPower: { minW: 100, maxW: 1000 }, pause: true }, settleMs: 5000 }, { latencyMs: 5000 });
+    const { runner } = setup([m], [decl('m')], clock);
+    runner.dispatch([act('m', 'set_power', 'restore', 800)], 0);
+    await clock.advance(1000);
+    runner.dispatch([act('m', 'pause')], 1000);
+    await clock.advance(10);
+    expect(calls.map((c) => `${c.at}:${c.cmd.type}`)).toEqual(['0:set_power', '1000:pause']);
+    await clock.advance(6000);
+    expect(runner.takeOutcomes()).toEqual([{ load: 'm', type: 'pause', ok: true, detail: 'done' }]);
+  });
+
+  it('a failing or hanging actuator gives a failed outcome (after the command timeout plus its settle time), and nothing is left in flight', async () => {
     const clock = new FakeClock(0);
     const calls: Call[] = [];
     const acts = [
@@ -112,11 +154,11 @@ describe('actuation runner', () => {
     ];
     const { runner } = setup(acts, [decl('bad'), decl('dead'), decl('none')], clock);
     runner.dispatch([act('bad', 'pause'), act('dead', 'pause'), act('none', 'pause')], 0);
-    await clock.advance(2500);
+    await clock.advance(3500);
     expect(runner.takeOutcomes()).toEqual([
       { load: 'none', type: 'pause', ok: false, detail: 'no actuator can pause it' },
       { load: 'bad', type: 'pause', ok: false, detail: 'bad: HTTP 500' },
-      { load: 'dead', type: 'pause', ok: false, detail: 'dead: no answer within 2000 ms' },
+      { load: 'dead', type: 'pause', ok: false, detail: 'dead: no answer within 3000 ms' },
     ]);
     expect(runner.inFlight).toBe(0);
     expect(runner.latencyMs()).toEqual([0]);

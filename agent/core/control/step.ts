@@ -39,6 +39,20 @@ export function createController(spec: ControllerSpec, seed = 1): ControllerStat
   };
 }
 
+/**
+ * The same controller with a new description of its loads (an actuator's range became known,
+ * say): what it did to each load is kept; new loads start free.
+ */
+export function withSpec(state: ControllerState, spec: ControllerSpec): ControllerState {
+  const fresh = createController(spec, state.rng);
+  const loads = new Map(fresh.loads);
+  for (const id of loads.keys()) {
+    const prev = state.loads.get(id);
+    if (prev) loads.set(id, prev);
+  }
+  return { ...state, spec, specById: fresh.specById, loads };
+}
+
 function observeLoads(w: Work, obs: Observations): void {
   const decay = w.dtS > 0 ? Math.pow(0.5, w.dtS / Math.max(1, w.params.failsafe.historyHalfLifeS)) : 1;
   for (const [id, l] of w.loads) {
