@@ -70,8 +70,8 @@ describe('load binding', () => {
 describe('control loop', () => {
   it('describes a load again when its actuator learns its range (GPU drivers do after their first read); a GPU host without a feed is read from its GPUs', () => {
     const clock = new FakeClock(0);
-    let range: { minW: number; maxW: number } | undefined;
-    const gpu0: PowerActuator = { id: 'g1/0', device: 'g1', kind: 'gpu', settleMs: 3000, get capabilities() { return range ? { setPower: range } : {}; }, apply: () => Promise.resolve({ ok: true, verified: true, detail: '' }) };
+    const learnt: { range?: { minW: number; maxW: number } } = {};
+    const gpu0: PowerActuator = { id: 'g1/0', device: 'g1', kind: 'gpu', settleMs: 3000, get capabilities() { return learnt.range ? { setPower: learnt.range } : {}; }, apply: () => Promise.resolve({ ok: true, verified: true, detail: '' }) };
     const events: AgentEvent[] = [];
     const loop = new ControlLoop({
       config: controlShape.parse({}), circuits, powerDevices: ['pdu'], loads: [decl('g1', { class: 'ai-critical', nominalW: 2000 })], actuators: [gpu0],
@@ -80,7 +80,7 @@ describe('control loop', () => {
     expect(loop.bindings[0]!.spec.controls).toEqual({});
     expect(events.map((e) => e.type)).toEqual(['control.config', 'control.start']);
     const rack = new RackState(circuits, ['pdu'], 3000);
-    range = { minW: 300, maxW: 700 };
+    learnt.range = { minW: 300, maxW: 700 };
     rack.observe([{ key: 'g1/gpu.power/0', reading: ok(500, 0) }]);
     loop.cycle(rack, 0);
     expect(events.find((e) => e.type === 'control.controls')?.message).toMatch(/g1/);
