@@ -23,7 +23,7 @@ const thresholds = defaulted(s.object({
 const tripCurve = defaulted(s.object({
   toleranceS: s.number({ min: 0, max: 3600, unit: 's' }).default(10),
   atRatio: s.number({ min: 1, max: 2 }).default(1.05),
-  instantRatio: s.number({ min: 1, max: 3 }).default(1.15),
+  instantRatio: s.number({ min: 1, max: 3 }).default(1.1),
   coolS: s.number({ min: 1, max: 3600, unit: 's' }).default(60),
 }).refine((t) => (t.instantRatio > t.atRatio ? undefined : 'instantRatio must be above atRatio')));
 

@@ -81,7 +81,7 @@ describe('config', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rp-cfg-'));
     await writeFile(join(dir, 'r.yaml'), base);
     const { config } = await loadConfig(join(dir, 'r.yaml'));
-    expect(config.control).toMatchObject({ enabled: true, thresholds: { high: 0.98, low: 0.96, target: 0.94 }, tripCurve: { toleranceS: 10, instantRatio: 1.15 }, loads: [] });
+    expect(config.control).toMatchObject({ enabled: true, thresholds: { high: 0.98, low: 0.96, target: 0.94 }, tripCurve: { toleranceS: 10, instantRatio: 1.1 }, loads: [] });
     expect(config.control.rackKw).toBeUndefined();
     expect(await issuesOf(base + 'control: { thresholds: { high: 0.95 } }\n')).toEqual(['control.thresholds: must satisfy target < low < high (got 0.94, 0.96, 0.95)']);
     expect(await issuesOf(base + 'control: { rackKw: -3, grid: { onStale: panic } }\n')).toEqual(['control.rackKw: must be ≥ 0.1 kW (got -3)', 'control.grid.onStale: must be one of ignore, curtail (got "panic")']);

@@ -18,7 +18,7 @@ describe('thresholds and trip curve', () => {
     expect(types(later)[0]).toBe('m1:set_power');
     const urgent = new Rig([miner('m1'), gpu('g1')]);
     urgent.step({ m1: 3000, g1: 2000 });
-    const r = urgent.step({ m1: 3000, g1: 4000 }); // 30.4 A, 119 % ≥ instant 115 %
+    const r = urgent.step({ m1: 3000, g1: 4000 }); // 30.4 A, 119 % ≥ instant 110 %
     expect(types(r)).toEqual(['m1:pause']);
     expect(r.events.find((e) => e.type === 'control.shed')?.message).toMatch(/m1 pause 3\.00 kW → 0\.03 kW: p\.L1 at 30\.4 A of 25\.6 A \(119 %\) above high 98 %, urgent/);
   });

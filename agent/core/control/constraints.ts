@@ -24,10 +24,14 @@ export interface View {
   readonly members: readonly string[];
   readonly maybe: readonly string[];
   readonly source: 'measured' | 'held' | 'estimated';
+  /** How much the value rose since the previous reading (0 when it fell or is not measured). */
+  readonly rise: number;
   readonly breakerA?: number;
 }
 
 const NOMINAL_V = 230;
+/** Readings further apart than this give no rise (a gap in telemetry is not a trend). */
+const MAX_RISE_GAP_MS = 2500;
 
 export const INITIAL_CONSTRAINT: ConstraintState = {
   heat: 0, armed: false, belowLowSinceMs: null, holdMs: 0, lastGood: null, blind: false, baselineW: 0, tolerating: false, exhausted: false,
@@ -51,7 +55,7 @@ interface Resolved {
   readonly state: ConstraintState;
 }
 
-function resolve(w: Work, base: Omit<View, 'value' | 'source'>, m: Measured | undefined, prev: ConstraintState): Resolved {
+function resolve(w: Work, base: Omit<View, 'value' | 'source' | 'rise'>, m: Measured | undefined, prev: ConstraintState): Resolved {
   const measured = good(m);
   const sumKnown = (ids: readonly string[]): number | null => {
     let sum = 0;
@@ -67,10 +71,13 @@ function resolve(w: Work, base: Omit<View, 'value' | 'source'>, m: Measured | un
     const baselineW = known === null ? prev.baselineW : Math.max(0, measured * base.wPerUnit - known);
     if (prev.blind) emit(w, { severity: 'info', type: 'control.failsafe_end', device: base.id, message: `${base.id} readings are back (${measured.toFixed(1)} ${base.unit}): regulating on measurements again` });
     const lastGood = { value: measured, atMs: w.now - (m?.ageMs ?? 0) };
-    return { view: { ...base, value: measured, source: 'measured' }, state: { ...prev, lastGood, blind: false, baselineW } };
+    // The rise over the last reading interval (a ramp caught mid-way goes on rising).
+    const recent = prev.lastGood && lastGood.atMs - prev.lastGood.atMs <= MAX_RISE_GAP_MS;
+    const rise = recent && prev.lastGood ? Math.max(0, measured - prev.lastGood.value) : 0;
+    return { view: { ...base, value: measured, source: 'measured', rise }, state: { ...prev, lastGood, blind: false, baselineW } };
   }
   if (prev.lastGood && w.now - prev.lastGood.atMs <= w.params.failsafe.staleAfterMs) {
-    return { view: { ...base, value: prev.lastGood.value, source: 'held' }, state: prev };
+    return { view: { ...base, value: prev.lastGood.value, source: 'held', rise: 0 }, state: prev };
   }
   let estW = prev.baselineW;
   for (const id of [...base.members, ...base.maybe]) estW += estimateW(w.specs.get(id) as LoadSpec, w.loads.get(id) as LoadState);
@@ -83,10 +90,10 @@ function resolve(w: Work, base: Omit<View, 'value' | 'source'>, m: Measured | un
       values: Number.isFinite(value) ? { estimate: value, limit: base.limit } : { limit: base.limit },
     });
   }
-  return { view: { ...base, value, source: 'estimated' }, state: { ...prev, blind: true } };
+  return { view: { ...base, value, source: 'estimated', rise: 0 }, state: { ...prev, blind: true } };
 }
 
-function circuitBase(c: CircuitSpec, obs: Observations, specs: readonly LoadSpec[]): Omit<View, 'value' | 'source'> {
+function circuitBase(c: CircuitSpec, obs: Observations, specs: readonly LoadSpec[]): Omit<View, 'value' | 'source' | 'rise'> {
   const o = obs.circuits.get(c.id);
   const p = good(o?.powerW);
   const i = good(o?.current);

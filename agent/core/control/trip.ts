@@ -6,7 +6,9 @@
 // and the controller sheds when heat reaches toleranceS · (atRatio² − high²), so an excursion
 // at atRatio is tolerated for toleranceS, a smaller one longer, a larger one shorter, and at
 // instantRatio it sheds at once. Repeated brief spikes add up (the heat remembers them). Rack
-// budgets (local cap, lease, grid) and blind estimates act as soon as they are above high.
+// budgets (local cap, lease, grid) and blind estimates act as soon as they are above high. A
+// circuit over high and rising fast enough to reach instantRatio within one more interval is
+// urgent too.
 //
 // Hysteresis (Thunderbolt): once high was crossed the constraint is armed; nothing on it is
 // restored until its value has stayed below low for a random hold, then it disarms.
@@ -37,11 +39,15 @@ function nextHeat(w: Work, v: View, ratio: number, heat: number): number {
   return heat * Math.exp(-w.dtS / Math.max(1e-3, w.params.trip.coolS));
 }
 
+/**
+ * Urgent when at or above the instant ratio, or over high and rising so fast that one more
+ * interval would take it there (a surge caught mid-ramp: Thunderbolt's proactive notifier).
+ */
 function decide(w: Work, v: View, ratio: number, heat: number): { acting: boolean; urgent: boolean } {
   const { high } = w.params.thresholds;
   if (!(ratio > high)) return { acting: false, urgent: false };
   if (v.kind !== 'circuit' || v.source === 'estimated') return { acting: true, urgent: false };
-  const urgent = ratio >= w.params.trip.instantRatio;
+  const urgent = (v.value + v.rise) / v.limit >= w.params.trip.instantRatio;
   return { acting: urgent || heat >= tripBudget(w), urgent };
 }
 
