@@ -85,10 +85,9 @@ function apply(w: Work, id: string, cut: Cut, reason: string, values: Record<str
 function shedOne(w: Work, a: Assessment, cs: ConstraintState): boolean {
   const v = a.view;
   const { target, high } = w.params.thresholds;
-  // Urgent: a load still ramping (the AI surge caught mid-way) is met where it is heading — the
-  // last interval's rise once more — and with extra margin for the loads' own lag.
-  const projected = a.urgent ? v.value + v.rise : v.value;
-  let need = (projected - target * v.limit) * v.wPerUnit * (a.urgent ? w.params.urgentGain : 1);
+  // Urgent: extra margin for the loads' own lag and for a ramp still under way. (Extrapolating
+  // the rise as well over-sheds: a surge is mostly done by the reading that shows it.)
+  let need = (v.value - target * v.limit) * v.wPerUnit * (a.urgent ? w.params.urgentGain : 1);
   const ids = [...v.members, ...v.maybe];
   for (const id of ids) need -= pendingDropW(w, spec(w, id), load(w, id));
   // What is left within the verification tolerance is noise, not a reason to command anything.

@@ -61,7 +61,7 @@ export function assess(w: Work, views: readonly View[], states: Map<string, Cons
     const heat = nextHeat(w, v, ratio, s.heat);
     const { acting, urgent } = decide(w, v, ratio, heat);
     s = { ...s, heat };
-    if (ratio > high && !acting && !s.tolerating) {
+    if (ratio > high && !acting && !s.tolerating && !s.armed) {
       emit(w, {
         severity: 'notice', type: 'control.tolerated', device: v.id,
         message: `${describeView(v)} above high ${pct(high)}: tolerated by the trip curve (${pct(heat / tripBudget(w))} of its budget)`,
