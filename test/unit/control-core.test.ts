@@ -96,6 +96,16 @@ describe('verification and escalation', () => {
     expect(stuck.actions.some((a) => a.load === 'g1' && a.type === 'set_power')).toBe(true);
   });
 
+  it('a miner asleep still draws a little: that is not ignoring the command, nor drifting', () => {
+    const rig = new Rig([miner('m1', { floorW: 0 }), gpu('g1')]);
+    rig.step({ m1: 3000, g1: 2000 });
+    expect(types(rig.step({ m1: 3000, g1: 4000 }))).toEqual(['m1:pause']);
+    const r = rig.run(8, { m1: 80, g1: 4000 }); // fans and control board: 80 W asleep
+    expect(r.events.map((e) => e.type).filter((t) => t === 'control.unresponsive' || t === 'control.reassert')).toEqual([]);
+    expect(rig.state.loads.get('m1')!.unresponsive).toBe(false);
+    expect(types(r)).toEqual(['m1:resume']); // verified, then given its headroom back
+  });
+
   it('an actuator failure on a reduction escalates at once; a load that drifts above its setpoint gets its command again', () => {
     const rig = new Rig([miner('m1'), gpu('g1')]);
     rig.step({ m1: 3000, g1: 2000 });

@@ -88,7 +88,7 @@ export interface ControlParams {
   readonly verify: {
     /** A command is checked against readings this long after its expected settle time. */
     readonly graceMs: number;
-    /** Draw within setpoint × (1 + frac) + W counts as having taken effect. */
+    /** Draw within setpoint + frac × (the draw before the command) + W has taken effect. */
     readonly toleranceFrac: number;
     readonly toleranceW: number;
   };

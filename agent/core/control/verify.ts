@@ -13,9 +13,14 @@ import { emit, kw, type Work } from './work.js';
 
 const DOWN: ReadonlySet<ActionType> = new Set(['set_power', 'pause', 'outlet_off']);
 
-function within(w: Work, l: LoadState): boolean {
+/**
+ * At or below its setpoint, give or take the tolerance: a fraction of `scaleW` (the draw before
+ * the command, or the nameplate) plus a fixed margin. A miner asleep still draws something
+ * (fans, control board), which a floor of 0 in the config does not know about.
+ */
+function within(w: Work, l: LoadState, scaleW: number): boolean {
   const { toleranceFrac, toleranceW } = w.params.verify;
-  return l.drawW === null || l.setpointW === null || l.drawW <= l.setpointW * (1 + toleranceFrac) + toleranceW;
+  return l.drawW === null || l.setpointW === null || l.drawW <= l.setpointW + toleranceFrac * Math.max(l.setpointW, scaleW) + toleranceW;
 }
 
 function unresponsive(w: Work, id: string, s: LoadSpec, l: LoadState, why: string): void {
@@ -46,7 +51,7 @@ function check(w: Work, id: string, s: LoadSpec, l: LoadState): void {
   const p = l.pending;
   if (!p || w.now < p.checkAtMs) return;
   if (DOWN.has(p.type) && l.drawW === null) return; // unverified until a reading comes back
-  if (!DOWN.has(p.type) || within(w, l)) {
+  if (!DOWN.has(p.type) || within(w, l, p.fromW ?? 0)) {
     // A command that took effect shows the controls (or the outlet) work.
     w.loads.set(id, { ...l, pending: null, ...(p.type === 'outlet_off' ? { outletFailed: false } : p.type === 'outlet_on' ? {} : { unresponsive: false }) });
     return;
@@ -56,8 +61,9 @@ function check(w: Work, id: string, s: LoadSpec, l: LoadState): void {
 }
 
 function reassert(w: Work, id: string, l: LoadState): void {
-  if (l.pending || l.mode === 'free' || within(w, l) || (l.mode === 'off' ? l.outletFailed : l.unresponsive)) return;
+  if (l.pending || l.mode === 'free' || (l.mode === 'off' ? l.outletFailed : l.unresponsive)) return;
   const s = w.specs.get(id) as LoadSpec;
+  if (within(w, l, s.nominalW ?? l.peakW)) return;
   const type: ActionType = l.mode === 'off' ? 'outlet_off' : l.mode === 'paused' ? 'pause' : 'set_power';
   const settle = (type === 'outlet_off' ? s.controls.outlet : type === 'pause' ? s.controls.pause : s.controls.setPower)?.settleMs ?? 0;
   w.loads.set(id, { ...l, pending: { type, sentMs: w.now, checkAtMs: w.now + settle + w.params.verify.graceMs, fromW: l.drawW } });
