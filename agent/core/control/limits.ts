@@ -69,7 +69,9 @@ function budgetEvents(prev: Prev, budget: Budget, gridStale: boolean, limits: Li
       ? { timeMs: now, severity: 'warning', type: 'control.grid_stale', message: `no grid signal for ${age} s: curtailing as configured`, values: { signal_age_s: age } }
       : { timeMs: now, severity: 'info', type: 'control.grid_fresh', message: 'grid signal received again: stale-signal curtailment ends' });
   }
-  if (budget.source !== prev.budget.source) {
+  // The first step says which budget applies, unless there is none (circuits are the only limit).
+  const first = prev.budget.source === 'none yet';
+  if (budget.source !== prev.budget.source && !(first && budget.watts === null)) {
     const kw = budget.watts === null ? 'none' : `${(budget.watts / 1000).toFixed(2)} kW`;
     const lease = limits.lease;
     const why = prev.budget.source.startsWith('lease') && lease && lease.expiresAtMs <= now ? ` (lease ${lease.id} expired)` : '';

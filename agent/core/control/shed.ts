@@ -85,9 +85,10 @@ function apply(w: Work, id: string, cut: Cut, reason: string, values: Record<str
 function shedOne(w: Work, a: Assessment, cs: ConstraintState): boolean {
   const v = a.view;
   const { target, high } = w.params.thresholds;
-  // Urgent: extra margin for the loads' own lag and for a ramp still under way. (Extrapolating
-  // the rise as well over-sheds: a surge is mostly done by the reading that shows it.)
-  let need = (v.value - target * v.limit) * v.wPerUnit * (a.urgent ? w.params.urgentGain : 1);
+  // Urgent: extra margin for the loads' own lag and a ramp still under way. The rise is
+  // extrapolated only when it alone made the circuit urgent (a surge caught at its very start);
+  // by a reading that already shows it far over, a surge is mostly done.
+  let need = (a.projected - target * v.limit) * v.wPerUnit * (a.urgent ? w.params.urgentGain : 1);
   const ids = [...v.members, ...v.maybe];
   for (const id of ids) need -= pendingDropW(w, spec(w, id), load(w, id));
   // What is left within the verification tolerance is noise, not a reason to command anything.

@@ -23,8 +23,10 @@ export interface Assessment {
   readonly ratio: number;
   /** Shed on it this step. */
   readonly acting: boolean;
-  /** At or above the trip curve's instant ratio: shed with extra margin. */
+  /** At or above the trip curve's instant ratio (or heading there): shed with extra margin. */
   readonly urgent: boolean;
+  /** The value to shed down from: the reading, or where a fast rise is heading when only the rise made it urgent. */
+  readonly projected: number;
 }
 
 export function tripBudget(w: Work): number {
@@ -43,12 +45,15 @@ function nextHeat(w: Work, v: View, ratio: number, heat: number): number {
  * Urgent when at or above the instant ratio, or over high and rising so fast that one more
  * interval would take it there (a surge caught mid-ramp: Thunderbolt's proactive notifier).
  */
-function decide(w: Work, v: View, ratio: number, heat: number): { acting: boolean; urgent: boolean } {
+function decide(w: Work, v: View, ratio: number, heat: number): { acting: boolean; urgent: boolean; projected: number } {
   const { high } = w.params.thresholds;
-  if (!(ratio > high)) return { acting: false, urgent: false };
-  if (v.kind !== 'circuit' || v.source === 'estimated') return { acting: true, urgent: false };
-  const urgent = (v.value + v.rise) / v.limit >= w.params.trip.instantRatio;
-  return { acting: urgent || heat >= tripBudget(w), urgent };
+  const instant = w.params.trip.instantRatio;
+  if (!(ratio > high)) return { acting: false, urgent: false, projected: v.value };
+  if (v.kind !== 'circuit' || v.source === 'estimated') return { acting: true, urgent: false, projected: v.value };
+  if (ratio >= instant) return { acting: true, urgent: true, projected: v.value };
+  const heading = v.value + v.rise;
+  if (heading / v.limit >= instant) return { acting: true, urgent: true, projected: heading };
+  return { acting: heat >= tripBudget(w), urgent: false, projected: v.value };
 }
 
 /** Assesses every constraint and returns the constraints' next state (heat, arming, hold). */
@@ -59,7 +64,7 @@ export function assess(w: Work, views: readonly View[], states: Map<string, Cons
     let s = states.get(v.id) as ConstraintState;
     const ratio = v.value / v.limit;
     const heat = nextHeat(w, v, ratio, s.heat);
-    const { acting, urgent } = decide(w, v, ratio, heat);
+    const { acting, urgent, projected } = decide(w, v, ratio, heat);
     s = { ...s, heat };
     if (ratio > high && !acting && !s.tolerating && !s.armed) {
       emit(w, {
@@ -76,7 +81,7 @@ export function assess(w: Work, views: readonly View[], states: Map<string, Cons
     }
     if (!(ratio > high)) s = { ...s, exhausted: false };
     states.set(v.id, s);
-    out.push({ view: v, ratio, acting, urgent });
+    out.push({ view: v, ratio, acting, urgent, projected });
   }
   return out;
 }
