@@ -12,6 +12,9 @@ import { resolve } from 'node:path';
 import WebSocket from 'ws';
 import { PROTOCOL_VERSION, type pb } from '../protocols/wire/codec.js';
 import type { LoadedConfig } from './config/load.js';
+import { CONTROL_CAPABILITIES, controlHandlers } from './control/commands.js';
+import { declaredLoads } from './control/loads.js';
+import { ControlLoop } from './control/loop.js';
 import type { Config } from './config/schema.js';
 import { ConfigError } from './config/shape.js';
 import { HealthTracker } from './core/health.js';
@@ -24,7 +27,7 @@ import { realHostSystem } from './drivers/host/system.js';
 import { ModbusLines } from './drivers/modbus/lines.js';
 import { DEFAULT_HTTP_MAX_BYTES, type HttpRequester } from './drivers/transport/http.js';
 import { openSerialPort } from './drivers/transport/serial.js';
-import type { DeviceDriver, PollResult } from './drivers/types.js';
+import { isActuating, type DeviceDriver, type PollResult, type PowerActuator } from './drivers/types.js';
 import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
 import { mapBounded } from './runtime/bounded.js';
 import { PollOrder } from './runtime/poll-order.js';
@@ -52,6 +55,10 @@ export interface AgentOptions {
   readonly drainMs?: number;
   /** The spool's file system (default: the real one; tests pass one that fails on command). */
   readonly spoolFs?: SpoolFs;
+  /** Actuators beyond those the drivers expose (tests; loads no driver describes). */
+  readonly actuators?: readonly PowerActuator[];
+  /** Seed of the controller's restore jitter (default: random). */
+  readonly controlSeed?: number;
 }
 
 export interface AgentStats {
@@ -96,6 +103,8 @@ export class Agent {
   readonly security: string;
   readonly series: readonly SeriesSpec[];
   readonly recentEvents: AgentEvent[] = [];
+  /** The power-cap controller (absent with control.enabled: false). */
+  readonly control: ControlLoop | undefined;
   metricsAddress: { host: string; port: number } | undefined;
   private readonly builder: BatchBuilder;
   private samplesProduced = 0;
@@ -116,10 +125,6 @@ export class Agent {
     this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs, maxAgeOf);
     const catalog = buildCatalog(this.series);
     this.builder = new BatchBuilder(catalog);
-    this.commands = new CommandProcessor(config.agent.id, clock, {
-      ping: (cmd) => ({ status: 'ok', message: `pong ${cmd.ping?.payload ?? ''}`.trim() }),
-      rebirth: () => (this.link?.rebirth() ? { status: 'ok', message: 'Hello re-sent' } : { status: 'failed', message: 'link not up' }),
-    }, (e) => this.event(e), { keys: uplink?.commandKeys ?? [] });
     this.security = uplink?.security ?? 'no hub';
     const main = drivers.filter((d) => !d.schedule);
     this.scheduler = new FixedRateScheduler(clock, config.poll.intervalMs, (t) => this.cycle(main, t), (err) => log.error('poll cycle failed', { err }));
@@ -148,7 +153,8 @@ export class Agent {
       this.link = new HubLink(hub, { clock, log: log.child({ component: 'hub-link' }), connect: uplink.connect }, outbox, {
         hello: (session) => ({
           agentId: config.agent.id, siteId: config.agent.site, rackId: config.agent.rack, softwareVersion: VERSION,
-          protocolVersion: PROTOCOL_VERSION, streamId: outbox.streamId, session, capabilities: ['telemetry', 'events', 'command.ping', 'command.rebirth'],
+          protocolVersion: PROTOCOL_VERSION, streamId: outbox.streamId, session,
+          capabilities: ['telemetry', 'events', 'command.ping', 'command.rebirth', ...(this.control ? CONTROL_CAPABILITIES : [])],
           devices, series: seriesWire, catalogVersion: catalog.version, timeMs: clock.now(),
           // Nothing below this is coming any more: the oldest unacked, or the next seq when none is.
           oldestUnackedSeq: outbox.stats().oldestSeq || outbox.nextSeq(),
@@ -157,6 +163,17 @@ export class Agent {
         message: (msg, reply, frame) => this.onHubMessage(msg, reply, frame),
       });
     }
+    // After the outbox, so the controller's startup events reach the hub.
+    this.control = config.control.enabled ? new ControlLoop({
+      config: config.control, circuits: this.rack.circuits, powerDevices: this.rack.powerDevices, loads: declaredLoads(config),
+      actuators: [...drivers.filter(isActuating).flatMap((d) => d.actuators()), ...(opts.actuators ?? [])],
+      clock, log: log.child({ component: 'control' }), emit: (e) => this.event(e), seed: opts.controlSeed ?? randomInt(1, 2 ** 31),
+    }) : undefined;
+    this.commands = new CommandProcessor(config.agent.id, clock, {
+      ping: (cmd) => ({ status: 'ok', message: `pong ${cmd.ping?.payload ?? ''}`.trim() }),
+      rebirth: () => (this.link?.rebirth() ? { status: 'ok', message: 'Hello re-sent' } : { status: 'failed', message: 'link not up' }),
+      ...(this.control ? controlHandlers(this.control.hub, clock) : {}),
+    }, (e) => this.event(e), { keys: uplink?.commandKeys ?? [] });
   }
 
   /** Starts polling, the hub link and the local API. */
@@ -177,7 +194,7 @@ export class Agent {
     const registry = buildAgentMetrics({
       agentId: this.config.agent.id, version: VERSION, clock: this.clock, rack: this.rack, series: this.series, drivers: this.drivers,
       health: this.health, scheduler: this.scheduler, pollGroups: this.pollGroups, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
-      ...(this.spool ? { spool: this.spool } : {}), commands: this.commands,
+      ...(this.spool ? { spool: this.spool } : {}), commands: this.commands, ...(this.control ? { control: this.control } : {}),
     });
     const handler = localApiHandler(registry);
     const tcp = createServer(handler);
@@ -248,8 +265,9 @@ export class Agent {
     this.log.info('event', { type: e.type, device: e.device, message: e.message });
   }
 
+  /** The main cycle: PDUs and meters, then the controller on their fresh readings. */
   private async cycle(drivers: readonly DeviceDriver[], t: TickInfo): Promise<void> {
-    await this.pollGroup(drivers, t, Infinity);
+    await this.pollGroup(drivers, t, Infinity, undefined, true);
     this.opts.onCycle?.(this);
   }
 
@@ -257,7 +275,7 @@ export class Agent {
    * Polls drivers (at most `concurrency` at once), records their samples and sends one batch.
    * A bounded group starts the slowest drivers first (runtime/poll-order.ts).
    */
-  private async pollGroup(all: readonly DeviceDriver[], t: TickInfo, concurrency: number, order?: PollOrder<DeviceDriver>): Promise<void> {
+  private async pollGroup(all: readonly DeviceDriver[], t: TickInfo, concurrency: number, order?: PollOrder<DeviceDriver>, stepControl = false): Promise<void> {
     const drivers = order ? order.order(all) : all;
     // Every driver in flight listens to the cycle's signal (a miner poll: a few listeners each).
     setMaxListeners(Math.max(10, Math.min(concurrency, drivers.length) * 4), t.signal);
@@ -268,6 +286,7 @@ export class Agent {
       order?.record(d, late ? 'not-started' : this.clock.monotonic() - began);
       return r;
     });
+    const polledAt = this.clock.monotonic();
     for (const [i, res] of results.entries()) {
       const d = drivers[i] as DeviceDriver;
       this.rack.observe(res.samples);
@@ -284,6 +303,8 @@ export class Agent {
         });
       }
     }
+    // The controller steps on the main cycle's readings; its events go out in this cycle's batch.
+    if (stepControl) this.control?.cycle(this.rack, polledAt);
     if (this.outbox && !this.builder.empty) {
       this.outbox.append(this.builder.build(this.outbox.nextSeq()));
       this.link?.notify();

@@ -2,14 +2,16 @@
 //   GET  /metrics                     Prometheus text format
 //   GET  /api/racks                   every rack, summary
 //   GET  /api/racks/{id}              one rack with latest values and recent events
-//   POST /api/racks/{id}/commands     {"action":"ping"|"rebirth", "payload"?, "ttlMs"?, "timeoutMs"?}
-//                                     sends a (signed) Command and answers with its CommandResult
+//   POST /api/racks/{id}/commands     {"action": ping | rebirth | set_cap_lease | clear_cap_lease |
+//                                     grid_event, …, "timeoutMs"?} (hub/command-api.ts): sends a
+//                                     (signed) Command and answers with its CommandResult
 // It has no authentication of its own: it listens on loopback (`--api-listen`), or on the agent
 // port only while that port has no TLS and no tokens (a development setup).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROMETHEUS_CONTENT_TYPE, type Registry } from '../protocols/prometheus.js';
 import type { pb } from '../protocols/wire/codec.js';
+import { parseCommandBody, type CommandAction } from './command-api.js';
 import type { RackRecord } from './state.js';
 
 export const COMMAND_STATUS = ['unspecified', 'ok', 'rejected', 'failed', 'unsupported', 'invalid'];
@@ -21,7 +23,7 @@ export interface ApiHub {
   readonly metrics: Registry;
   find(id: string): RackRecord | undefined;
   isConnected(rackId: string): boolean;
-  command(rack: string, action: { ping?: pb.IPing; rebirth?: pb.IRebirth }, opts: { ttlMs?: number; timeoutMs?: number }): Promise<pb.CommandResult | undefined>;
+  command(rack: string, action: CommandAction, opts: { ttlMs?: number; timeoutMs?: number }): Promise<pb.CommandResult | undefined>;
 }
 
 export async function route(hub: ApiHub, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -49,14 +51,12 @@ async function postCommand(hub: ApiHub, req: IncomingMessage, res: ServerRespons
   } catch (err) {
     return json(res, 400, { error: `body must be JSON: ${(err as Error).message}` });
   }
-  const b = body as { action?: unknown; payload?: unknown; ttlMs?: unknown; timeoutMs?: unknown };
-  let action: { ping?: pb.IPing; rebirth?: pb.IRebirth };
-  if (b.action === 'ping') action = { ping: { payload: typeof b.payload === 'string' ? b.payload : '' } };
-  else if (b.action === 'rebirth') action = { rebirth: {} };
-  else return json(res, 400, { error: 'action must be one of: ping, rebirth' });
-  const num = (v: unknown, d: number, max: number): number => (typeof v === 'number' && v > 0 && v <= max ? v : d);
+  const parsed = parseCommandBody(body);
+  if ('error' in parsed) return json(res, 400, { error: parsed.error });
+  const t = (body as { timeoutMs?: unknown }).timeoutMs;
+  const timeoutMs = typeof t === 'number' && t > 0 && t <= 120_000 ? t : 10_000;
   if (!hub.isConnected(rack.id)) return json(res, 409, { error: `rack ${rack.id} is not connected` });
-  const result = await hub.command(rack.id, action, { ttlMs: num(b.ttlMs, 30_000, 600_000), timeoutMs: num(b.timeoutMs, 10_000, 120_000) });
+  const result = await hub.command(rack.id, parsed.action, { ttlMs: parsed.ttlMs, timeoutMs });
   if (!result) return json(res, 504, { error: 'no CommandResult before the timeout', rack: rack.id });
   return json(res, 200, {
     commandId: result.commandId,

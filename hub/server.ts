@@ -24,6 +24,7 @@ import { encodeSignedCommand } from '../protocols/wire/signing.js';
 import type { Logger } from '../agent/runtime/log.js';
 import type { Secret } from '../agent/runtime/secret.js';
 import { COMMAND_STATUS, json, route, type ApiHub } from './api.js';
+import type { CommandAction } from './command-api.js';
 import { certificateAgents, tokenAgent, type TokenTable } from './auth.js';
 import { HubJournal } from './journal.js';
 import { restoreSnapshot, snapshotOf } from './snapshot.js';
@@ -218,7 +219,7 @@ export class Hub implements ApiHub {
   }
 
   /** Sends a command (signed when the hub has a key) to a rack's agent; resolves with its result, or undefined on timeout. */
-  async command(rackOrAgent: string, action: { ping?: pb.IPing; rebirth?: pb.IRebirth }, opts: { ttlMs?: number; timeoutMs?: number } = {}): Promise<pb.CommandResult | undefined> {
+  async command(rackOrAgent: string, action: CommandAction, opts: { ttlMs?: number; timeoutMs?: number } = {}): Promise<pb.CommandResult | undefined> {
     const rack = this.find(rackOrAgent);
     const session = rack && this.byRack.get(rack.id);
     if (!rack || !session) throw new Error(`rack ${rackOrAgent} is not connected`);

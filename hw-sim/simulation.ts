@@ -1,12 +1,21 @@
 // The running simulator: holds the physics state, steps it on a timer (or on demand in tests),
-// applies the scenario timeline, and takes control inputs from the simulated devices (outlet
-// relays, power limits). Devices read readings from here; nothing here speaks a protocol.
+// applies the scenario timeline (workload changes and faults), takes control inputs from the
+// simulated devices (outlet relays, power limits, pause), and records breaker trips. Devices read
+// readings and fault state from here; nothing here speaks a protocol.
 
+import { resetBreaker, switchRelay, tripsBetween, type Trip } from './physics/breaker.js';
 import { buildRack } from './physics/build.js';
 import { pduReadings, type PduReadings } from './physics/readings.js';
 import { step } from './physics/step.js';
 import type { LoadState, RackPhysics } from './physics/types.js';
-import { matches, type Scenario, type TimelineEvent } from './scenarios/types.js';
+import { matches, type FaultKind, type Scenario, type TimelineEvent } from './scenarios/types.js';
+
+/** A control input as a load's own API delivers it (miner power target / pause, GPU limit). */
+export interface LoadCommand {
+  readonly limitW?: number | null;
+  /** Miner: stop hashing (demand 0) or hash again (demand 1). */
+  readonly paused?: boolean;
+}
 
 export interface SimulationOptions {
   /** Physics step, ms of simulated time. */
@@ -24,6 +33,10 @@ export class Simulation {
   private readonly speed: number;
   private lastReal = 0;
   private readonly listeners: ((s: RackPhysics) => void)[] = [];
+  /** Active faults: "kind id" → simulated time it ends (Infinity: never). */
+  private readonly faults = new Map<string, number>();
+  /** Every breaker trip so far, in order. */
+  readonly trips: Trip[] = [];
 
   constructor(readonly scenario: Scenario, opts: SimulationOptions = {}) {
     this.state = buildRack(scenario, opts.seed ?? 1);
@@ -61,7 +74,9 @@ export class Simulation {
     while (left > 1e-9) {
       const dt = Math.min(maxStep, left);
       const t0 = this.state.t;
+      const before = this.state;
       this.state = step(this.state, dt);
+      this.trips.push(...tripsBetween(before, this.state));
       this.applyTimeline(t0, this.state.t);
       for (const l of this.listeners) l(this.state);
       left -= dt;
@@ -87,14 +102,42 @@ export class Simulation {
     return this.state.pdus.find((p) => p.spec.id === pduId)?.relays[outlet - 1];
   }
 
+  /**
+   * Switches an outlet. Switching on at (about) the same moment as other outlets of the phase adds
+   * their inrush; enough of it trips the breaker. In real-time mode the switching time includes
+   * the fraction of the current step, so outlets switched 100 ms apart are not simultaneous.
+   */
   setRelay(pduId: string, outlet: number, on: boolean): boolean {
     const pdu = this.state.pdus.find((p) => p.spec.id === pduId);
     if (!pdu || outlet < 1 || outlet > pdu.spec.outlets) return false;
-    const relays = pdu.relays.slice();
-    relays[outlet - 1] = on;
-    this.state = { ...this.state, pdus: this.state.pdus.map((p) => (p === pdu ? { ...p, relays } : p)) };
+    const t = this.timer ? this.state.t + ((performance.now() - this.lastReal) / 1000) * this.speed : this.state.t;
+    const before = this.state;
+    this.state = switchRelay(this.state, pduId, outlet, on, t);
+    this.trips.push(...tripsBetween(before, this.state));
     this.cache.clear();
     return true;
+  }
+
+  resetBreaker(pduId: string, phase: number): void {
+    this.state = resetBreaker(this.state, pduId, phase);
+    this.cache.clear();
+  }
+
+  /** True while a scenario fault of this kind is active on the device or load. */
+  faultActive(id: string, kind: FaultKind): boolean {
+    return (this.faults.get(`${kind} ${id}`) ?? -Infinity) > this.state.t;
+  }
+
+  /**
+   * A control input from a load's own API. Returns false for an unknown load. A load with an
+   * active ignore_commands fault acknowledges (true) and changes nothing, as a miner whose
+   * firmware accepts a target and keeps hashing would.
+   */
+  command(id: string, c: LoadCommand): boolean {
+    const l = this.load(id);
+    if (!l) return false;
+    if (this.faultActive(id, 'ignore_commands')) return true;
+    return this.setLoad(id, { ...(c.limitW !== undefined ? { limitW: c.limitW } : {}), ...(c.paused !== undefined ? { demand: c.paused ? 0 : 1 } : {}) });
   }
 
   load(id: string): LoadState | undefined {
@@ -118,10 +161,15 @@ export class Simulation {
   private applyTimeline(t0: number, t1: number): void {
     for (const ev of this.scenario.timeline) {
       for (const at of occurrences(ev, t0, t1)) {
-        void at;
-        for (const l of this.state.loads) if (matches(ev.loads, l.spec.id)) this.setLoad(l.spec.id, ev.set);
+        if ('fault' in ev) this.startFault(ev, at);
+        else for (const l of this.state.loads) if (matches(ev.loads, l.spec.id)) this.setLoad(l.spec.id, ev.set);
       }
     }
+  }
+
+  private startFault(ev: Extract<TimelineEvent, { fault: string }>, at: number): void {
+    const ids = [...this.state.pdus.map((p) => p.spec.id), ...this.state.loads.map((l) => l.spec.id)];
+    for (const id of ids) if (matches(ev.target, id)) this.faults.set(`${ev.fault} ${id}`, at + (ev.forS ?? Infinity));
   }
 }
 

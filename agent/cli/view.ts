@@ -1,6 +1,7 @@
 // The demo's live terminal view, as a pure function of the agent's state → text. Colours only
 // when asked (a terminal); unknown values print as "?", never as 0.
 
+import type { ControlStatus } from '../control/loop.js';
 import type { Agent } from '../main.js';
 import { Q, seriesKey } from '../core/series.js';
 import { MinerDriver } from '../drivers/miner/driver.js';
@@ -81,6 +82,7 @@ export function renderView(v: ViewInput): string {
       lines.push(`  ${minerLine(d.info.id, d instanceof MinerDriver ? d : undefined, r?.quality === 'ok' ? undefined : r?.detail ?? r?.quality)}`);
     }
   }
+  if (agent.control) lines.push('', ...controlLines(agent.control.status(), color, v.width ?? 120));
   lines.push('');
   const st = agent.stats();
   const tone = st.linkState === 'up' ? C.green : st.linkState === 'disabled' ? C.dim : C.yellow;
@@ -88,11 +90,15 @@ export function renderView(v: ViewInput): string {
   lines.push(`  samples sent ${st.samplesSent}  acked ${st.samplesAcked}  · batches sent ${st.batchesSent}  acked ${st.batchesAcked}  · outbox ${st.outboxBatches}${st.droppedSamples ? `  dropped ${st.droppedSamples}` : ''}`);
   lines.push(`  poll cycles ${st.cycles}  overruns ${st.overruns}`);
   for (const n of v.hubNotes ?? []) lines.push(`  ${n}`);
-  const events = agent.recentEvents.slice(-5);
+  const events = agent.recentEvents.slice(-8);
   if (events.length) {
     lines.push('');
-    lines.push(paint(color, C.bold, 'Events'));
-    for (const e of events) lines.push(`  ${new Date(e.timeMs).toISOString().slice(11, 19)} ${e.type.padEnd(16)} ${e.message}`);
+    lines.push(`${paint(color, C.bold, 'Events')} (decisions with their reasons, newest last)`);
+    for (const e of events) {
+      const tone = e.severity === 'critical' ? C.red : e.severity === 'warning' ? C.yellow : e.type.startsWith('control.') ? C.cyan : '';
+      const line = `${new Date(e.timeMs).toISOString().slice(11, 19)} ${e.type.padEnd(20)} ${e.message}`;
+      lines.push(`  ${tone ? paint(color, tone, clip(line, (v.width ?? 120) - 2)) : clip(line, (v.width ?? 120) - 2)}`);
+    }
   }
   if (v.logLines?.length) {
     lines.push('');
@@ -100,4 +106,27 @@ export function renderView(v: ViewInput): string {
     for (const l of v.logLines.slice(-3)) lines.push(`  ${paint(color, C.dim, l.slice(0, (v.width ?? 120) - 2))}`);
   }
   return lines.join('\n') + '\n';
+}
+
+function clip(s: string, width: number): string {
+  return s.length > width ? `${s.slice(0, Math.max(0, width - 1))}…` : s;
+}
+
+const MODE_MARK = { free: ' ', limited: '▼', paused: '⏸', off: '○' } as const;
+
+/** The controller: the budget in force, and every governed load with what was done to it. */
+function controlLines(c: ControlStatus, color: boolean, width: number): string[] {
+  const budget = c.budgetW === null ? 'circuits only' : `${(c.budgetW / 1000).toFixed(2)} kW (${c.budgetSource})`;
+  const held = [...c.armed.map((x) => `${x} holding`), ...c.blind.map((x) => `${x} blind`)];
+  const out = [`${paint(color, C.bold, 'Control')}  rack budget ${budget}${held.length ? `  · ${held.join(', ')}` : ''}${c.errors ? paint(color, C.red, `  · ${c.errors} step errors`) : ''}`];
+  const cells = c.loads.map((l) => {
+    const draw = l.drawW === null ? '?' : (l.drawW / 1000).toFixed(2);
+    const set = l.mode === 'limited' && l.setpointW !== null ? `≤${(l.setpointW / 1000).toFixed(2)}` : l.mode === 'free' ? '' : l.mode;
+    const cell = `${MODE_MARK[l.mode]} ${l.id} ${draw} kW ${set}${l.unresponsive ? ' !' : ''}`.padEnd(32);
+    return l.unresponsive ? paint(color, C.red, cell) : l.mode === 'free' ? cell : paint(color, C.yellow, cell);
+  });
+  const perRow = Math.max(1, Math.floor((width - 2) / 33));
+  for (let i = 0; i < cells.length; i += perRow) out.push('  ' + cells.slice(i, i + perRow).join(' '));
+  if (!c.loads.length) out.push('  (no loads described: add `load:` to devices or control.loads)');
+  return out;
 }

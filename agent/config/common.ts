@@ -1,18 +1,23 @@
 // Config fields shared by device families.
 
-import { s } from './shape.js';
+import { LOAD_CLASSES, type LoadClass } from '../core/control/types.js';
+import { s, type Infer } from './shape.js';
 
 /**
  * Load classes, in the order they are shed last-to-first: infrastructure is never shed, then
- * AI critical, AI flexible, and miners first (docs/architecture.md, "Control model").
+ * AI critical, AI flexible, and miners first (docs/control.md). Defined with the controller.
  */
-export const LOAD_CLASSES = ['infrastructure', 'ai-critical', 'ai-flexible', 'miner'] as const;
-export type LoadClass = (typeof LOAD_CLASSES)[number];
+export { LOAD_CLASSES, type LoadClass };
 
-/** Where a load is plugged in: lets the agent attribute outlet power and switch the outlet. */
+/**
+ * Where a load is plugged in: lets the agent attribute outlet power and switch the outlet.
+ * `phase` (L1–L3) is the outlet's phase on a three-phase PDU: with it the controller sheds
+ * exactly the loads on an overloaded phase; without it a load counts as possibly on every phase.
+ */
 export const feedShape = s.object({
   pdu: s.id(),
   outlet: s.int({ min: 1, max: 1024 }),
+  phase: s.enum(['L1', 'L2', 'L3'] as const).opt(),
 });
 
 export const tcpTransportShape = s.object({
@@ -39,3 +44,5 @@ export function loadShape(defaultClass: LoadClass) {
     nominalW: s.number({ min: 1, max: 100_000, unit: 'W' }).opt(),
   }).default({ class: defaultClass, priority: 0 });
 }
+
+export type LoadConfig = Infer<ReturnType<typeof loadShape>>;

@@ -4,6 +4,7 @@
 import { DEVICE_SHAPES } from '../drivers/shapes.js';
 import { isLoopback } from '../runtime/credentials.js';
 import { LEVELS } from '../runtime/log.js';
+import { controlShape } from './control.js';
 import { s, type Infer } from './shape.js';
 
 const deviceShape = s.tagged('type', DEVICE_SHAPES);
@@ -95,6 +96,8 @@ export const configShape = s.object({
   log: s.object({
     level: s.enum(LEVELS),
   }).default({ level: 'info' }),
+  /** The power-cap controller (docs/control.md). */
+  control: controlShape,
   devices: s.array(deviceShape, { min: 1, max: 512 }).refine((ds) => {
     const seen = new Set<string>();
     for (const d of ds) {

@@ -3,6 +3,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROMETHEUS_CONTENT_TYPE, Registry } from '../../protocols/prometheus.js';
+import type { ControlLoop } from '../control/loop.js';
 import type { RackState } from '../core/rack.js';
 import type { HealthTracker } from '../core/health.js';
 import type { SeriesSpec } from '../core/series.js';
@@ -30,6 +31,7 @@ export interface MetricsSources {
   readonly outbox?: Outbox;
   readonly spool?: DiskSpool;
   readonly commands?: CommandProcessor;
+  readonly control?: ControlLoop;
 }
 
 const LINK_STATES = ['idle', 'connecting', 'handshaking', 'up', 'backoff', 'stopped'] as const;
@@ -84,6 +86,7 @@ export function buildAgentMetrics(src: MetricsSources): Registry {
   if (src.spool) spoolMetrics(r, src.spool);
   const commands = src.commands;
   if (commands) r.gaugeFn('rackpilot_commands_total', 'Commands from the hub, by outcome (refusals also appear as command.rejected events).', () => [[{ outcome: 'accepted' }, commands.stats.accepted], [{ outcome: 'rejected' }, commands.stats.rejected]]);
+  if (src.control) controlMetrics(r, src.control);
   return r;
 }
 
@@ -96,6 +99,23 @@ function spoolMetrics(r: Registry, spool: DiskSpool): void {
   r.gaugeFn('rackpilot_spool_corrupt_regions_total', 'Damaged regions skipped in spool segments.', () => [[{}, spool.stats().corruptRegions]]);
   r.gaugeFn('rackpilot_spool_write_errors_total', 'Failed spool writes and fsyncs.', () => [[{}, spool.stats().writeErrors]]);
   r.gaugeFn('rackpilot_spool_fsyncs_total', 'Spool fsyncs.', () => [[{}, spool.stats().fsyncs]]);
+}
+
+function controlMetrics(r: Registry, c: ControlLoop): void {
+  r.gaugeFn('rackpilot_control_budget_watts', 'Rack budget in force, by source (absent when only circuits limit the rack).', () => {
+    const s = c.status();
+    return s.budgetW === null ? [] : [[{ source: s.budgetSource }, s.budgetW]];
+  });
+  r.gaugeFn('rackpilot_control_load_setpoint_watts', 'Setpoint of every load the controller holds down, by mode (limited, paused, off).', () =>
+    c.status().loads.filter((l) => l.mode !== 'free').map((l) => [{ load: l.id, class: l.class, mode: l.mode }, l.setpointW ?? 0]));
+  r.gaugeFn('rackpilot_control_load_unresponsive', 'Loads that did not follow a command (1 each).', () =>
+    c.status().loads.filter((l) => l.unresponsive).map((l) => [{ load: l.id }, 1]));
+  r.gaugeFn('rackpilot_control_constraint_blind', 'Constraints estimated because their readings are stale (1 each).', () => c.status().blind.map((id) => [{ constraint: id }, 1]));
+  r.gaugeFn('rackpilot_control_actions_total', 'Actions the controller issued, and those that failed.', () => {
+    const st = c.runner.stats;
+    return [[{ result: 'issued' }, st.actions], [{ result: 'failed' }, st.failed + st.unroutable]];
+  });
+  r.gaugeFn('rackpilot_control_step_errors_total', 'Control steps that threw (the loop went on).', () => [[{}, c.status().errors]]);
 }
 
 /** The HTTP handler for the local API: GET /metrics and GET /healthz. */

@@ -2,10 +2,11 @@
 import type { Section } from '../harness.js';
 import { agentSection } from './agent.js';
 import { codec } from './codec.js';
+import { controlSection } from './control.js';
 import { gpuSection } from './gpu.js';
 import { minersSection } from './miners.js';
 import { modbusSection } from './modbus.js';
 import { spoolSection } from './spool.js';
 import { wire } from './wire.js';
 
-export const SECTIONS: readonly Section[] = [codec, wire, spoolSection, agentSection(), modbusSection, minersSection(), gpuSection()];
+export const SECTIONS: readonly Section[] = [codec, wire, spoolSection, agentSection(), modbusSection, minersSection(), gpuSection(), controlSection];

@@ -74,7 +74,11 @@ export async function startModbusDevices(sim: Simulation, scenario: Scenario, o:
       if (!scenario.pdus.some((p) => p.id === w.pdu)) throw new Error(`scenario ${scenario.name}: ${w.id} meters unknown PDU "${w.pdu}"`);
       const model = MODBUS_MODELS.get(w.model);
       if (!model) throw new Error(`scenario ${scenario.name}: ${w.id} has unknown Modbus model "${w.model}" (known: ${[...MODBUS_MODELS.keys()].join(', ')})`);
-      const unit: SimUnit = { slave: model.slave({ sim, pdu: w.pdu, units: [w.unit], ...(w.outlets ? { outlets: w.outlets } : {}) }), faults: new FaultInjector() };
+      const unit: SimUnit = {
+        slave: model.slave({ sim, pdu: w.pdu, units: [w.unit], ...(w.outlets ? { outlets: w.outlets } : {}) }),
+        faults: new FaultInjector(),
+        silent: () => sim.faultActive(w.id, 'telemetry_loss'),
+      };
       faults.set(w.id, unit.faults);
       if (w.link.type === 'tcp') {
         const server = await serveModbus({ framing: 'tcp', host: o.host, port: o.nextPort(), unit: (id) => (model.anyUnit || id === w.unit ? unit : undefined), device: unit });

@@ -21,6 +21,8 @@ import { EXC, type ModbusSlave } from './modbus-slave.js';
 export interface SimUnit {
   readonly slave: ModbusSlave;
   readonly faults: FaultInjector;
+  /** True while a scenario fault makes the device deaf (timeline `telemetry_loss`). */
+  readonly silent?: () => boolean;
 }
 
 export interface BusTiming {
@@ -107,7 +109,7 @@ export async function serveModbus(o: ServeOptions): Promise<ModbusEndpoint> {
   /** The reply frame for one request, or undefined for silence. */
   const answer = (unitId: number, pdu: Buffer, now: number): { pdu: Buffer; fault: FaultSpec | undefined } | undefined => {
     const u = o.unit(unitId);
-    if (!u || u.faults.down(now)) {
+    if (!u || u.faults.down(now) || u.silent?.()) {
       stats.ignored++;
       return undefined;
     }

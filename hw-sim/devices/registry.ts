@@ -49,6 +49,12 @@ export interface DeviceStart {
 
 export type DeviceModel = (s: DeviceStart) => Promise<StartedDevice>;
 
+/** Where a device that is a load is plugged in (its physics load's PDU and outlet). */
+export function feedParams(sim: Simulation, loadId: string): { pdu?: string; outlet?: number } {
+  const l = sim.load(loadId);
+  return l ? { pdu: l.spec.pdu, outlet: l.spec.outlet } : {};
+}
+
 /** A GPU server load reached through the fake nvidia-smi (params: gpus, gpu, driver, baseW). */
 const simGpuHost: DeviceModel = async ({ sim, host, port, id, params }) => {
   const num = (k: string, d: number): number => (typeof params[k] === 'number' ? params[k] : d);
@@ -59,7 +65,7 @@ const simGpuHost: DeviceModel = async ({ sim, host, port, id, params }) => {
   const dev = new SimGpuHost(sim, id, { gpus, model: gpu, driver, baseW: num('baseW', 1200) });
   const ep = await dev.listen(host, port);
   return {
-    endpoint: { device: id, kind: 'gpu-host', model: 'rackpilot-sim-gpu-host', protocol: 'nvidia-smi', host: ep.host, port: ep.port, params: { gpus, gpu, driver } },
+    endpoint: { device: id, kind: 'gpu-host', model: 'rackpilot-sim-gpu-host', protocol: 'nvidia-smi', host: ep.host, port: ep.port, params: { gpus, gpu, driver, ...feedParams(sim, id) } },
     control: dev,
     close: () => dev.close(),
   };

@@ -1,12 +1,15 @@
-// Scenario → initial rack state: every outlet powered, loads at their steady draw.
+// Scenario → initial rack state: every outlet powered, loads at their steady draw, breakers warm.
+import { COLD_BREAKER, warmBreakers } from './breaker.js';
 import { family, steadyTempC } from './loads/index.js';
 import type { Scenario } from '../scenarios/types.js';
 import type { LoadSpec, LoadState, RackPhysics } from './types.js';
 
 export function buildRack(s: Scenario, seed = 1): RackPhysics {
   const pdus = s.pdus.map((p) => ({
-    spec: { id: p.id, phases: p.phases, outlets: p.outlets, voltage: p.voltage, frequencyHz: p.frequencyHz, sourceOhms: p.sourceOhms, breakerA: p.breakerA },
+    spec: { id: p.id, phases: p.phases, outlets: p.outlets, voltage: p.voltage, frequencyHz: p.frequencyHz, sourceOhms: p.sourceOhms, breakerA: p.breakerA, ...(p.breaker ? { breaker: p.breaker } : {}) },
     relays: new Array<boolean>(p.outlets).fill(true),
+    switchedOnAtS: new Array<number>(p.outlets).fill(-Infinity),
+    breakers: Array.from({ length: p.phases }, () => COLD_BREAKER),
     outletEnergyWh: new Array<number>(p.outlets).fill(0),
     phaseEnergyWh: new Array<number>(p.phases).fill(0),
   }));
@@ -27,5 +30,5 @@ export function buildRack(s: Scenario, seed = 1): RackPhysics {
     const tempC = steadyTempC(f, spec, powerW);
     return { ...state, powerW, ...(tempC !== undefined ? { tempC } : {}) };
   });
-  return { t: 0, pdus, loads, rng: seed >>> 0 };
+  return warmBreakers({ t: 0, pdus, loads, rng: seed >>> 0 });
 }

@@ -1,7 +1,9 @@
 // Evolves the rack: every load's draw follows its target with a first-order lag
 // (p ← target + (p − target)·e^(−dt/τ)), the target carrying a little seeded jitter; energy integrates the
-// draw. Pure: the same state and dt always give the same next state.
+// draw; the phase breakers heat and cool with their current (breaker.ts) and a tripped one cuts
+// its phase at once. Pure: the same state and dt always give the same next state.
 
+import { fed, stepBreakers } from './breaker.js';
 import { family, steadyTempC } from './loads/index.js';
 import type { LoadState, PduState, RackPhysics } from './types.js';
 import { outletPhase } from './types.js';
@@ -19,17 +21,17 @@ export function nextRandom(state: number): { value: number; state: number } {
 }
 
 export function isPowered(rack: RackPhysics, load: LoadState): boolean {
-  const pdu = rack.pdus.find((p) => p.spec.id === load.spec.pdu);
-  return pdu?.relays[load.spec.outlet - 1] ?? false;
+  return fed(rack.pdus.find((p) => p.spec.id === load.spec.pdu), load.spec);
 }
 
 export function step(rack: RackPhysics, dtS: number): RackPhysics {
   if (!(dtS > 0)) return rack;
   let rng = rack.rng;
-  const relayOf = new Map(rack.pdus.map((p) => [p.spec.id, p.relays]));
+  const pduOf = new Map(rack.pdus.map((p) => [p.spec.id, p]));
   const loads = rack.loads.map((l): LoadState => {
-    const on = relayOf.get(l.spec.pdu)?.[l.spec.outlet - 1] ?? false;
     const fam = family(l.spec.family);
+    // An open relay or a tripped breaker cuts the load at once (it still cools down).
+    const on = fed(pduOf.get(l.spec.pdu), l.spec);
     let target = on ? fam.targetW(l) : 0;
     if (target > 0) {
       // Noise on the target, not on the state, so it does not accumulate.
@@ -38,7 +40,7 @@ export function step(rack: RackPhysics, dtS: number): RackPhysics {
       target *= 1 + (r.value - 0.5) * 2 * JITTER;
     }
     const tau = target >= l.powerW ? l.spec.tauUpS : l.spec.tauDownS;
-    const p = Math.max(0, target + (l.powerW - target) * Math.exp(-dtS / Math.max(tau, 1e-3)));
+    const p = on ? Math.max(0, target + (l.powerW - target) * Math.exp(-dtS / Math.max(tau, 1e-3))) : 0;
     const next: LoadState = { ...l, powerW: p, energyWh: l.energyWh + ((l.powerW + p) / 2) * (dtS / 3600) };
     const hot = steadyTempC(fam, l.spec, p);
     if (hot === undefined || !fam.thermal) return next;
@@ -61,5 +63,5 @@ export function step(rack: RackPhysics, dtS: number): RackPhysics {
     });
     return { ...pdu, outletEnergyWh, phaseEnergyWh };
   });
-  return { t: rack.t + dtS, pdus, loads, rng };
+  return stepBreakers({ t: rack.t + dtS, pdus, loads, rng }, dtS);
 }

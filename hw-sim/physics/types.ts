@@ -16,6 +16,8 @@ export interface LoadSpec {
   /** First-order lag time constants, s, for rising and falling power. */
   readonly tauUpS: number;
   readonly tauDownS: number;
+  /** Peak inrush current when its outlet is switched on, A (default: 8 × its nominal current). */
+  readonly inrushA?: number;
 }
 
 export interface LoadState {
@@ -45,12 +47,39 @@ export interface PduSpec {
   readonly sourceOhms: number;
   /** Breaker rating per phase, A. */
   readonly breakerA: number;
+  /** Trip curve of the phase breakers (breaker.ts; defaults there). */
+  readonly breaker?: Partial<BreakerCurve>;
+}
+
+/**
+ * A thermal-magnetic breaker. Thermal: heat θ follows r² (r = I / rating) with time constant
+ * tauS and the breaker trips when θ reaches tripRatio²; magnetic: it trips at once at
+ * magneticRatio × rating, inrush included.
+ */
+export interface BreakerCurve {
+  readonly tauS: number;
+  readonly tripRatio: number;
+  readonly magneticRatio: number;
+  /** Inrush of outlets switched on within this window adds up, s. */
+  readonly inrushWindowS: number;
+}
+
+export interface BreakerState {
+  /** Thermal state in units of r² (1 = steady at the rating). */
+  readonly heat: number;
+  readonly tripped: boolean;
+  readonly trippedAtS: number | null;
+  readonly cause: 'thermal' | 'magnetic' | null;
 }
 
 export interface PduState {
   readonly spec: PduSpec;
   /** Relay of each outlet (index 0 = outlet 1); true = powered. */
   readonly relays: readonly boolean[];
+  /** Simulated time each outlet was last switched on (inrush), s; -Infinity if never. */
+  readonly switchedOnAtS: readonly number[];
+  /** One breaker per phase (index 0 = L1). A tripped breaker cuts its phase's outlets. */
+  readonly breakers: readonly BreakerState[];
   readonly outletEnergyWh: readonly number[];
   readonly phaseEnergyWh: readonly number[];
 }

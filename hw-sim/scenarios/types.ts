@@ -52,7 +52,8 @@ export type ScenarioLoad = Pick<LoadSpec, 'id' | 'family' | 'pdu' | 'outlet'> & 
   readonly device?: { readonly model: string; readonly [param: string]: unknown };
 };
 
-export interface TimelineEvent {
+/** A workload change: loads' demand (GPU utilisation, miner hashing) or limit. */
+export interface LoadEvent {
   /** Simulated seconds from the start. */
   readonly atS: number;
   /** Repeat every this many seconds. */
@@ -61,6 +62,34 @@ export interface TimelineEvent {
   readonly loads: string;
   readonly set: { readonly demand?: number; readonly limitW?: number | null };
 }
+
+/**
+ * Faults a scenario injects:
+ *   telemetry_loss   a device stops answering its protocol (a PDU's Modbus requests time out)
+ *   ignore_commands  a load acknowledges control commands and does not act on them
+ */
+export type FaultKind = 'telemetry_loss' | 'ignore_commands';
+
+export interface FaultEvent {
+  readonly atS: number;
+  readonly everyS?: number;
+  readonly fault: FaultKind;
+  /** Device or load ids; a trailing "*" matches a prefix. */
+  readonly target: string;
+  /** How long the fault lasts, s; forever when absent. */
+  readonly forS?: number;
+}
+
+export type TimelineEvent = LoadEvent | FaultEvent;
+
+/**
+ * What the hub (or an operator) does during a scenario, for the agent-in-the-loop runs (demo,
+ * tests, bench): commands as the hub API takes them, and outages of the hub link. hw-sim itself
+ * only carries them; it has no hub.
+ */
+export type HubEvent =
+  | { readonly atS: number; readonly command: Readonly<Record<string, string | number | boolean>> }
+  | { readonly atS: number; readonly outageS: number };
 
 export interface Scenario {
   readonly name: string;
@@ -72,8 +101,18 @@ export interface Scenario {
   readonly buses?: readonly ScenarioBus[];
   /** Faults active from the start, by device id (hw-sim/devices/faults.ts). */
   readonly faults?: readonly { readonly device: string; readonly fault: FaultSpec }[];
+  readonly hub?: readonly HubEvent[];
+  /** The rack's local cap, kW, for the agent config written for this scenario (control.rackKw). */
+  readonly rackKw?: number;
+  /** How long the scenario's story takes, s (tests and benchmarks run it this long). */
+  readonly durationS?: number;
 }
 
 export function matches(selector: string, id: string): boolean {
   return selector.endsWith('*') ? id.startsWith(selector.slice(0, -1)) : selector === id;
+}
+
+/** The reference PDU of the scenarios: 3-phase, 24 outlets, 230 V, 32 A per phase, unit 1. */
+export function simPdu(id: string, over: Partial<ScenarioPdu> = {}): ScenarioPdu {
+  return { id, model: 'rackpilot-sim-pdu', unit: 1, phases: 3, outlets: 24, voltage: 230, frequencyHz: 50, sourceOhms: 0.05, breakerA: 32, ...over };
 }

@@ -1570,11 +1570,20 @@ export namespace rackpilot {
             /** Command rebirth. */
             rebirth?: (rackpilot.v1.Rebirth.$Properties|null);
 
+            /** Command setCapLease. */
+            setCapLease?: (rackpilot.v1.SetCapLease.$Properties|null);
+
+            /** Command clearCapLease. */
+            clearCapLease?: (rackpilot.v1.ClearCapLease.$Properties|null);
+
+            /** Command gridEvent. */
+            gridEvent?: (rackpilot.v1.GridEvent.$Properties|null);
+
             /** Command signature. */
             signature: Uint8Array;
 
             /** Command action. */
-            action?: ("ping"|"rebirth");
+            action?: ("ping"|"rebirth"|"setCapLease"|"clearCapLease"|"gridEvent");
 
             /**
              * Creates a new Command instance using the specified properties.
@@ -1653,11 +1662,20 @@ export namespace rackpilot {
                 /** Command rebirth */
                 rebirth?: (rackpilot.v1.Rebirth.$Properties|null);
 
+                /** Command setCapLease */
+                setCapLease?: (rackpilot.v1.SetCapLease.$Properties|null);
+
+                /** Command clearCapLease */
+                clearCapLease?: (rackpilot.v1.ClearCapLease.$Properties|null);
+
+                /** Command gridEvent */
+                gridEvent?: (rackpilot.v1.GridEvent.$Properties|null);
+
                 /** Command signature */
                 signature?: (Uint8Array|null);
 
                 /** Command action */
-                action?: ("ping"|"rebirth");
+                action?: ("ping"|"rebirth"|"setCapLease"|"clearCapLease"|"gridEvent");
 
                 /** Unknown fields preserved while decoding when enabled */
                 $unknowns?: Uint8Array[];
@@ -1673,10 +1691,13 @@ export namespace rackpilot {
               cmdSeq?: number|null;
               ping?: rackpilot.v1.Ping.$Shape|null;
               rebirth?: rackpilot.v1.Rebirth.$Shape|null;
+              setCapLease?: rackpilot.v1.SetCapLease.$Shape|null;
+              clearCapLease?: rackpilot.v1.ClearCapLease.$Shape|null;
+              gridEvent?: rackpilot.v1.GridEvent.$Shape|null;
               signature?: Uint8Array|null;
               $unknowns?: Uint8Array[];
             } & (
-              ({ action?: undefined; ping?: null; rebirth?: null }|{ action?: "ping"; ping: rackpilot.v1.Ping.$Shape; rebirth?: null }|{ action?: "rebirth"; ping?: null; rebirth: rackpilot.v1.Rebirth.$Shape })
+              ({ action?: undefined; ping?: null; rebirth?: null; setCapLease?: null; clearCapLease?: null; gridEvent?: null }|{ action?: "ping"; ping: rackpilot.v1.Ping.$Shape; rebirth?: null; setCapLease?: null; clearCapLease?: null; gridEvent?: null }|{ action?: "rebirth"; ping?: null; rebirth: rackpilot.v1.Rebirth.$Shape; setCapLease?: null; clearCapLease?: null; gridEvent?: null }|{ action?: "setCapLease"; ping?: null; rebirth?: null; setCapLease: rackpilot.v1.SetCapLease.$Shape; clearCapLease?: null; gridEvent?: null }|{ action?: "clearCapLease"; ping?: null; rebirth?: null; setCapLease?: null; clearCapLease: rackpilot.v1.ClearCapLease.$Shape; gridEvent?: null }|{ action?: "gridEvent"; ping?: null; rebirth?: null; setCapLease?: null; clearCapLease?: null; gridEvent: rackpilot.v1.GridEvent.$Shape })
             );
         }
 
@@ -1844,6 +1865,300 @@ export namespace rackpilot {
 
             /** Shape of a Rebirth. */
             type $Shape = rackpilot.v1.Rebirth.$Properties;
+        }
+
+        /**
+         * Properties of a SetCapLease.
+         * @deprecated Use rackpilot.v1.SetCapLease.$Properties instead.
+         */
+        interface ISetCapLease extends rackpilot.v1.SetCapLease.$Properties {
+        }
+
+        /** Represents a SetCapLease. */
+        class SetCapLease {
+
+            /**
+             * Constructs a new SetCapLease.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: rackpilot.v1.SetCapLease.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** SetCapLease kw. */
+            kw: number;
+
+            /** SetCapLease ttlMs. */
+            ttlMs: number;
+
+            /** SetCapLease leaseId. */
+            leaseId: string;
+
+            /**
+             * Creates a new SetCapLease instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns SetCapLease instance
+             */
+            static create(properties: rackpilot.v1.SetCapLease.$Shape): rackpilot.v1.SetCapLease & rackpilot.v1.SetCapLease.$Shape;
+            static create(properties?: rackpilot.v1.SetCapLease.$Properties): rackpilot.v1.SetCapLease;
+
+            /**
+             * Encodes the specified SetCapLease message. Does not implicitly {@link rackpilot.v1.SetCapLease.verify|verify} messages.
+             * @param message SetCapLease message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: rackpilot.v1.SetCapLease.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a SetCapLease message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {rackpilot.v1.SetCapLease & rackpilot.v1.SetCapLease.$Shape} SetCapLease
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): rackpilot.v1.SetCapLease & rackpilot.v1.SetCapLease.$Shape;
+
+            /**
+             * Creates a SetCapLease message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns SetCapLease
+             */
+            static fromObject(object: { [k: string]: any }): rackpilot.v1.SetCapLease;
+
+            /**
+             * Creates a plain object from a SetCapLease message. Also converts values to other types if specified.
+             * @param message SetCapLease
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: rackpilot.v1.SetCapLease, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this SetCapLease to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+        }
+
+        namespace SetCapLease {
+
+            /** Properties of a SetCapLease. */
+            interface $Properties {
+
+                /** SetCapLease kw */
+                kw?: (number|null);
+
+                /** SetCapLease ttlMs */
+                ttlMs?: (number|null);
+
+                /** SetCapLease leaseId */
+                leaseId?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a SetCapLease. */
+            type $Shape = rackpilot.v1.SetCapLease.$Properties;
+        }
+
+        /**
+         * Properties of a ClearCapLease.
+         * @deprecated Use rackpilot.v1.ClearCapLease.$Properties instead.
+         */
+        interface IClearCapLease extends rackpilot.v1.ClearCapLease.$Properties {
+        }
+
+        /** Represents a ClearCapLease. */
+        class ClearCapLease {
+
+            /**
+             * Constructs a new ClearCapLease.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: rackpilot.v1.ClearCapLease.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** ClearCapLease leaseId. */
+            leaseId: string;
+
+            /**
+             * Creates a new ClearCapLease instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ClearCapLease instance
+             */
+            static create(properties: rackpilot.v1.ClearCapLease.$Shape): rackpilot.v1.ClearCapLease & rackpilot.v1.ClearCapLease.$Shape;
+            static create(properties?: rackpilot.v1.ClearCapLease.$Properties): rackpilot.v1.ClearCapLease;
+
+            /**
+             * Encodes the specified ClearCapLease message. Does not implicitly {@link rackpilot.v1.ClearCapLease.verify|verify} messages.
+             * @param message ClearCapLease message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: rackpilot.v1.ClearCapLease.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ClearCapLease message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {rackpilot.v1.ClearCapLease & rackpilot.v1.ClearCapLease.$Shape} ClearCapLease
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): rackpilot.v1.ClearCapLease & rackpilot.v1.ClearCapLease.$Shape;
+
+            /**
+             * Creates a ClearCapLease message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns ClearCapLease
+             */
+            static fromObject(object: { [k: string]: any }): rackpilot.v1.ClearCapLease;
+
+            /**
+             * Creates a plain object from a ClearCapLease message. Also converts values to other types if specified.
+             * @param message ClearCapLease
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: rackpilot.v1.ClearCapLease, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ClearCapLease to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+        }
+
+        namespace ClearCapLease {
+
+            /** Properties of a ClearCapLease. */
+            interface $Properties {
+
+                /** ClearCapLease leaseId */
+                leaseId?: (string|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a ClearCapLease. */
+            type $Shape = rackpilot.v1.ClearCapLease.$Properties;
+        }
+
+        /**
+         * Properties of a GridEvent.
+         * @deprecated Use rackpilot.v1.GridEvent.$Properties instead.
+         */
+        interface IGridEvent extends rackpilot.v1.GridEvent.$Properties {
+        }
+
+        /** Represents a GridEvent. */
+        class GridEvent {
+
+            /**
+             * Constructs a new GridEvent.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: rackpilot.v1.GridEvent.$Properties);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+
+            /** GridEvent eventId. */
+            eventId: string;
+
+            /** GridEvent targetKw. */
+            targetKw: number;
+
+            /** GridEvent startInMs. */
+            startInMs: number;
+
+            /** GridEvent durationMs. */
+            durationMs: number;
+
+            /** GridEvent cancel. */
+            cancel: boolean;
+
+            /**
+             * Creates a new GridEvent instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns GridEvent instance
+             */
+            static create(properties: rackpilot.v1.GridEvent.$Shape): rackpilot.v1.GridEvent & rackpilot.v1.GridEvent.$Shape;
+            static create(properties?: rackpilot.v1.GridEvent.$Properties): rackpilot.v1.GridEvent;
+
+            /**
+             * Encodes the specified GridEvent message. Does not implicitly {@link rackpilot.v1.GridEvent.verify|verify} messages.
+             * @param message GridEvent message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            static encode(message: rackpilot.v1.GridEvent.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a GridEvent message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns {rackpilot.v1.GridEvent & rackpilot.v1.GridEvent.$Shape} GridEvent
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): rackpilot.v1.GridEvent & rackpilot.v1.GridEvent.$Shape;
+
+            /**
+             * Creates a GridEvent message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns GridEvent
+             */
+            static fromObject(object: { [k: string]: any }): rackpilot.v1.GridEvent;
+
+            /**
+             * Creates a plain object from a GridEvent message. Also converts values to other types if specified.
+             * @param message GridEvent
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            static toObject(message: rackpilot.v1.GridEvent, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this GridEvent to JSON.
+             * @returns JSON object
+             */
+            toJSON(): { [k: string]: any };
+        }
+
+        namespace GridEvent {
+
+            /** Properties of a GridEvent. */
+            interface $Properties {
+
+                /** GridEvent eventId */
+                eventId?: (string|null);
+
+                /** GridEvent targetKw */
+                targetKw?: (number|null);
+
+                /** GridEvent startInMs */
+                startInMs?: (number|null);
+
+                /** GridEvent durationMs */
+                durationMs?: (number|null);
+
+                /** GridEvent cancel */
+                cancel?: (boolean|null);
+
+                /** Unknown fields preserved while decoding when enabled */
+                $unknowns?: Uint8Array[];
+            }
+
+            /** Shape of a GridEvent. */
+            type $Shape = rackpilot.v1.GridEvent.$Properties;
         }
 
         /** CommandStatus enum. */

@@ -4771,8 +4771,11 @@ export const rackpilot = $root.rackpilot = (() => {
              * @property {number|null} [cmdSeq] Command cmdSeq
              * @property {rackpilot.v1.Ping.$Properties|null} [ping] Command ping
              * @property {rackpilot.v1.Rebirth.$Properties|null} [rebirth] Command rebirth
+             * @property {rackpilot.v1.SetCapLease.$Properties|null} [setCapLease] Command setCapLease
+             * @property {rackpilot.v1.ClearCapLease.$Properties|null} [clearCapLease] Command clearCapLease
+             * @property {rackpilot.v1.GridEvent.$Properties|null} [gridEvent] Command gridEvent
              * @property {Uint8Array|null} [signature] Command signature
-             * @property {"ping"|"rebirth"} [action] Command action
+             * @property {"ping"|"rebirth"|"setCapLease"|"clearCapLease"|"gridEvent"} [action] Command action
              * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
              */
 
@@ -4795,10 +4798,13 @@ export const rackpilot = $root.rackpilot = (() => {
              *   cmdSeq?: number|null;
              *   ping?: rackpilot.v1.Ping.$Shape|null;
              *   rebirth?: rackpilot.v1.Rebirth.$Shape|null;
+             *   setCapLease?: rackpilot.v1.SetCapLease.$Shape|null;
+             *   clearCapLease?: rackpilot.v1.ClearCapLease.$Shape|null;
+             *   gridEvent?: rackpilot.v1.GridEvent.$Shape|null;
              *   signature?: Uint8Array|null;
              *   $unknowns?: Array.<Uint8Array>;
              * } & (
-             *   ({ action?: undefined; ping?: null; rebirth?: null }|{ action?: "ping"; ping: rackpilot.v1.Ping.$Shape; rebirth?: null }|{ action?: "rebirth"; ping?: null; rebirth: rackpilot.v1.Rebirth.$Shape })
+             *   ({ action?: undefined; ping?: null; rebirth?: null; setCapLease?: null; clearCapLease?: null; gridEvent?: null }|{ action?: "ping"; ping: rackpilot.v1.Ping.$Shape; rebirth?: null; setCapLease?: null; clearCapLease?: null; gridEvent?: null }|{ action?: "rebirth"; ping?: null; rebirth: rackpilot.v1.Rebirth.$Shape; setCapLease?: null; clearCapLease?: null; gridEvent?: null }|{ action?: "setCapLease"; ping?: null; rebirth?: null; setCapLease: rackpilot.v1.SetCapLease.$Shape; clearCapLease?: null; gridEvent?: null }|{ action?: "clearCapLease"; ping?: null; rebirth?: null; setCapLease?: null; clearCapLease: rackpilot.v1.ClearCapLease.$Shape; gridEvent?: null }|{ action?: "gridEvent"; ping?: null; rebirth?: null; setCapLease?: null; clearCapLease?: null; gridEvent: rackpilot.v1.GridEvent.$Shape })
              * )} rackpilot.v1.Command.$Shape
              */
 
@@ -4882,6 +4888,30 @@ export const rackpilot = $root.rackpilot = (() => {
             Command.prototype.rebirth = null;
 
             /**
+             * Command setCapLease.
+             * @member {rackpilot.v1.SetCapLease.$Properties|null|undefined} setCapLease
+             * @memberof rackpilot.v1.Command
+             * @instance
+             */
+            Command.prototype.setCapLease = null;
+
+            /**
+             * Command clearCapLease.
+             * @member {rackpilot.v1.ClearCapLease.$Properties|null|undefined} clearCapLease
+             * @memberof rackpilot.v1.Command
+             * @instance
+             */
+            Command.prototype.clearCapLease = null;
+
+            /**
+             * Command gridEvent.
+             * @member {rackpilot.v1.GridEvent.$Properties|null|undefined} gridEvent
+             * @memberof rackpilot.v1.Command
+             * @instance
+             */
+            Command.prototype.gridEvent = null;
+
+            /**
              * Command signature.
              * @member {Uint8Array} signature
              * @memberof rackpilot.v1.Command
@@ -4894,12 +4924,12 @@ export const rackpilot = $root.rackpilot = (() => {
 
             /**
              * Command action.
-             * @member {"ping"|"rebirth"|undefined} action
+             * @member {"ping"|"rebirth"|"setCapLease"|"clearCapLease"|"gridEvent"|undefined} action
              * @memberof rackpilot.v1.Command
              * @instance
              */
             $Object.defineProperty(Command.prototype, "action", {
-                get: $util.oneOfGetter($oneOfFields = ["ping", "rebirth"]),
+                get: $util.oneOfGetter($oneOfFields = ["ping", "rebirth", "setCapLease", "clearCapLease", "gridEvent"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -4951,6 +4981,12 @@ export const rackpilot = $root.rackpilot = (() => {
                     $root.rackpilot.v1.Ping.encode(message.ping, writer.uint32(/* id 10, wireType 2 =*/82).fork(), _depth + 1).ldelim();
                 if (message.rebirth != null && $Object.hasOwnProperty.call(message, "rebirth"))
                     $root.rackpilot.v1.Rebirth.encode(message.rebirth, writer.uint32(/* id 11, wireType 2 =*/90).fork(), _depth + 1).ldelim();
+                if (message.setCapLease != null && $Object.hasOwnProperty.call(message, "setCapLease"))
+                    $root.rackpilot.v1.SetCapLease.encode(message.setCapLease, writer.uint32(/* id 12, wireType 2 =*/98).fork(), _depth + 1).ldelim();
+                if (message.clearCapLease != null && $Object.hasOwnProperty.call(message, "clearCapLease"))
+                    $root.rackpilot.v1.ClearCapLease.encode(message.clearCapLease, writer.uint32(/* id 13, wireType 2 =*/106).fork(), _depth + 1).ldelim();
+                if (message.gridEvent != null && $Object.hasOwnProperty.call(message, "gridEvent"))
+                    $root.rackpilot.v1.GridEvent.encode(message.gridEvent, writer.uint32(/* id 14, wireType 2 =*/114).fork(), _depth + 1).ldelim();
                 if (message.signature != null && $Object.hasOwnProperty.call(message, "signature") && message.signature.length)
                     writer.uint32(/* id 15, wireType 2 =*/122).bytes(message.signature);
                 if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
@@ -5065,6 +5101,27 @@ export const rackpilot = $root.rackpilot = (() => {
                             message.action = "rebirth";
                             continue;
                         }
+                    case 12: {
+                            if (wireType !== 2)
+                                break;
+                            message.setCapLease = $root.rackpilot.v1.SetCapLease.decode(reader, reader.size(), $undefined, _depth + 1, message.setCapLease);
+                            message.action = "setCapLease";
+                            continue;
+                        }
+                    case 13: {
+                            if (wireType !== 2)
+                                break;
+                            message.clearCapLease = $root.rackpilot.v1.ClearCapLease.decode(reader, reader.size(), $undefined, _depth + 1, message.clearCapLease);
+                            message.action = "clearCapLease";
+                            continue;
+                        }
+                    case 14: {
+                            if (wireType !== 2)
+                                break;
+                            message.gridEvent = $root.rackpilot.v1.GridEvent.decode(reader, reader.size(), $undefined, _depth + 1, message.gridEvent);
+                            message.action = "gridEvent";
+                            continue;
+                        }
                     case 15: {
                             if (wireType !== 2)
                                 break;
@@ -5161,6 +5218,21 @@ export const rackpilot = $root.rackpilot = (() => {
                         throw $TypeError(".rackpilot.v1.Command.rebirth: object expected");
                     message.rebirth = $root.rackpilot.v1.Rebirth.fromObject(object.rebirth, _depth + 1);
                 }
+                if (object.setCapLease != null) {
+                    if (!$util.isObject(object.setCapLease))
+                        throw $TypeError(".rackpilot.v1.Command.setCapLease: object expected");
+                    message.setCapLease = $root.rackpilot.v1.SetCapLease.fromObject(object.setCapLease, _depth + 1);
+                }
+                if (object.clearCapLease != null) {
+                    if (!$util.isObject(object.clearCapLease))
+                        throw $TypeError(".rackpilot.v1.Command.clearCapLease: object expected");
+                    message.clearCapLease = $root.rackpilot.v1.ClearCapLease.fromObject(object.clearCapLease, _depth + 1);
+                }
+                if (object.gridEvent != null) {
+                    if (!$util.isObject(object.gridEvent))
+                        throw $TypeError(".rackpilot.v1.Command.gridEvent: object expected");
+                    message.gridEvent = $root.rackpilot.v1.GridEvent.fromObject(object.gridEvent, _depth + 1);
+                }
                 if (object.signature != null)
                     if (object.signature.length)
                         if (typeof object.signature === "string")
@@ -5256,6 +5328,21 @@ export const rackpilot = $root.rackpilot = (() => {
                     object.rebirth = $root.rackpilot.v1.Rebirth.toObject(message.rebirth, options, _depth + 1);
                     if (options.oneofs)
                         object.action = "rebirth";
+                }
+                if (message.setCapLease != null && $Object.hasOwnProperty.call(message, "setCapLease")) {
+                    object.setCapLease = $root.rackpilot.v1.SetCapLease.toObject(message.setCapLease, options, _depth + 1);
+                    if (options.oneofs)
+                        object.action = "setCapLease";
+                }
+                if (message.clearCapLease != null && $Object.hasOwnProperty.call(message, "clearCapLease")) {
+                    object.clearCapLease = $root.rackpilot.v1.ClearCapLease.toObject(message.clearCapLease, options, _depth + 1);
+                    if (options.oneofs)
+                        object.action = "clearCapLease";
+                }
+                if (message.gridEvent != null && $Object.hasOwnProperty.call(message, "gridEvent")) {
+                    object.gridEvent = $root.rackpilot.v1.GridEvent.toObject(message.gridEvent, options, _depth + 1);
+                    if (options.oneofs)
+                        object.action = "gridEvent";
                 }
                 if (message.signature != null && $Object.hasOwnProperty.call(message, "signature"))
                     object.signature = options.bytes === $String ? $util.base64.encode(message.signature, 0, message.signature.length) : options.bytes === $Array ? $Array.prototype.slice.call(message.signature) : message.signature;
@@ -5658,6 +5745,845 @@ export const rackpilot = $root.rackpilot = (() => {
             };
 
             return Rebirth;
+        })();
+
+        v1.SetCapLease = (function() {
+
+            /**
+             * Properties of a SetCapLease.
+             * @typedef {Object} rackpilot.v1.SetCapLease.$Properties
+             * @property {number|null} [kw] SetCapLease kw
+             * @property {number|null} [ttlMs] SetCapLease ttlMs
+             * @property {string|null} [leaseId] SetCapLease leaseId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a SetCapLease.
+             * @memberof rackpilot.v1
+             * @interface ISetCapLease
+             * @augments rackpilot.v1.SetCapLease.$Properties
+             * @deprecated Use rackpilot.v1.SetCapLease.$Properties instead.
+             */
+
+            /**
+             * Shape of a SetCapLease.
+             * @typedef {rackpilot.v1.SetCapLease.$Properties} rackpilot.v1.SetCapLease.$Shape
+             */
+
+            /**
+             * Constructs a new SetCapLease.
+             * @memberof rackpilot.v1
+             * @classdesc Represents a SetCapLease.
+             * @constructor
+             * @param {rackpilot.v1.SetCapLease.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const SetCapLease = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * SetCapLease kw.
+             * @member {number} kw
+             * @memberof rackpilot.v1.SetCapLease
+             * @instance
+             */
+            SetCapLease.prototype.kw = 0;
+
+            /**
+             * SetCapLease ttlMs.
+             * @member {number} ttlMs
+             * @memberof rackpilot.v1.SetCapLease
+             * @instance
+             */
+            SetCapLease.prototype.ttlMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * SetCapLease leaseId.
+             * @member {string} leaseId
+             * @memberof rackpilot.v1.SetCapLease
+             * @instance
+             */
+            SetCapLease.prototype.leaseId = "";
+
+            /**
+             * Creates a new SetCapLease instance using the specified properties.
+             * @function create
+             * @memberof rackpilot.v1.SetCapLease
+             * @static
+             * @param {rackpilot.v1.SetCapLease.$Properties=} [properties] Properties to set
+             * @returns {rackpilot.v1.SetCapLease} SetCapLease instance
+             * @type {{
+             *   (properties: rackpilot.v1.SetCapLease.$Shape): rackpilot.v1.SetCapLease & rackpilot.v1.SetCapLease.$Shape;
+             *   (properties?: rackpilot.v1.SetCapLease.$Properties): rackpilot.v1.SetCapLease;
+             * }}
+             */
+            SetCapLease.create = function(properties) {
+                return new SetCapLease(properties);
+            };
+
+            /**
+             * Encodes the specified SetCapLease message. Does not implicitly {@link rackpilot.v1.SetCapLease.verify|verify} messages.
+             * @function encode
+             * @memberof rackpilot.v1.SetCapLease
+             * @static
+             * @param {rackpilot.v1.SetCapLease.$Properties} message SetCapLease message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SetCapLease.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.kw != null && $Object.hasOwnProperty.call(message, "kw") && !$Object.is(message.kw, 0))
+                    writer.uint32(/* id 1, wireType 1 =*/9).double(message.kw);
+                if (message.ttlMs != null && $Object.hasOwnProperty.call(message, "ttlMs") && (typeof message.ttlMs === "object" ? message.ttlMs.low || message.ttlMs.high : message.ttlMs !== 0))
+                    writer.uint32(/* id 2, wireType 0 =*/16).int64(message.ttlMs);
+                if (message.leaseId != null && $Object.hasOwnProperty.call(message, "leaseId") && message.leaseId !== "")
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.leaseId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a SetCapLease message from the specified reader or buffer.
+             * @function decode
+             * @memberof rackpilot.v1.SetCapLease
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {rackpilot.v1.SetCapLease & rackpilot.v1.SetCapLease.$Shape} SetCapLease
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SetCapLease.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.rackpilot.v1.SetCapLease();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.kw = value;
+                            else
+                                delete message.kw;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.ttlMs = value;
+                            else
+                                delete message.ttlMs;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.leaseId = value;
+                            else
+                                delete message.leaseId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Creates a SetCapLease message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof rackpilot.v1.SetCapLease
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {rackpilot.v1.SetCapLease} SetCapLease
+             */
+            SetCapLease.fromObject = function (object, _depth) {
+                if (object instanceof $root.rackpilot.v1.SetCapLease)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".rackpilot.v1.SetCapLease: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.rackpilot.v1.SetCapLease();
+                if (object.kw != null)
+                    if (!$Object.is($Number(object.kw), 0))
+                        message.kw = $Number(object.kw);
+                if (object.ttlMs != null)
+                    if (typeof object.ttlMs === "object" ? object.ttlMs.low || object.ttlMs.high : $Number(object.ttlMs) !== 0)
+                        if ($util.Long)
+                            message.ttlMs = $util.Long.fromValue(object.ttlMs, false);
+                        else if (typeof object.ttlMs === "string")
+                            message.ttlMs = $parseInt(object.ttlMs, 10);
+                        else if (typeof object.ttlMs === "number")
+                            message.ttlMs = object.ttlMs;
+                        else if (typeof object.ttlMs === "object")
+                            message.ttlMs = new $util.LongBits(object.ttlMs.low >>> 0, object.ttlMs.high >>> 0).toNumber();
+                if (object.leaseId != null)
+                    if (typeof object.leaseId !== "string" || object.leaseId.length)
+                        message.leaseId = $String(object.leaseId);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a SetCapLease message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof rackpilot.v1.SetCapLease
+             * @static
+             * @param {rackpilot.v1.SetCapLease} message SetCapLease
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SetCapLease.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.kw = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.ttlMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.ttlMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.leaseId = "";
+                }
+                if (message.kw != null && $Object.hasOwnProperty.call(message, "kw"))
+                    object.kw = options.json && !$isFinite(message.kw) ? $String(message.kw) : message.kw;
+                if (message.ttlMs != null && $Object.hasOwnProperty.call(message, "ttlMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.ttlMs = typeof message.ttlMs === "number" ? $BigInt(message.ttlMs) : $util.Long.fromBits(message.ttlMs.low >>> 0, message.ttlMs.high >>> 0, false).toBigInt();
+                    else if (typeof message.ttlMs === "number")
+                        object.ttlMs = options.longs === $String ? $String(message.ttlMs) : message.ttlMs;
+                    else
+                        object.ttlMs = options.longs === $String ? $util.Long.prototype.toString.call(message.ttlMs) : options.longs === $Number ? new $util.LongBits(message.ttlMs.low >>> 0, message.ttlMs.high >>> 0).toNumber() : message.ttlMs;
+                if (message.leaseId != null && $Object.hasOwnProperty.call(message, "leaseId"))
+                    object.leaseId = message.leaseId;
+                return object;
+            };
+
+            /**
+             * Converts this SetCapLease to JSON.
+             * @function toJSON
+             * @memberof rackpilot.v1.SetCapLease
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SetCapLease.prototype.toJSON = function() {
+                return SetCapLease.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return SetCapLease;
+        })();
+
+        v1.ClearCapLease = (function() {
+
+            /**
+             * Properties of a ClearCapLease.
+             * @typedef {Object} rackpilot.v1.ClearCapLease.$Properties
+             * @property {string|null} [leaseId] ClearCapLease leaseId
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a ClearCapLease.
+             * @memberof rackpilot.v1
+             * @interface IClearCapLease
+             * @augments rackpilot.v1.ClearCapLease.$Properties
+             * @deprecated Use rackpilot.v1.ClearCapLease.$Properties instead.
+             */
+
+            /**
+             * Shape of a ClearCapLease.
+             * @typedef {rackpilot.v1.ClearCapLease.$Properties} rackpilot.v1.ClearCapLease.$Shape
+             */
+
+            /**
+             * Constructs a new ClearCapLease.
+             * @memberof rackpilot.v1
+             * @classdesc Represents a ClearCapLease.
+             * @constructor
+             * @param {rackpilot.v1.ClearCapLease.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const ClearCapLease = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * ClearCapLease leaseId.
+             * @member {string} leaseId
+             * @memberof rackpilot.v1.ClearCapLease
+             * @instance
+             */
+            ClearCapLease.prototype.leaseId = "";
+
+            /**
+             * Creates a new ClearCapLease instance using the specified properties.
+             * @function create
+             * @memberof rackpilot.v1.ClearCapLease
+             * @static
+             * @param {rackpilot.v1.ClearCapLease.$Properties=} [properties] Properties to set
+             * @returns {rackpilot.v1.ClearCapLease} ClearCapLease instance
+             * @type {{
+             *   (properties: rackpilot.v1.ClearCapLease.$Shape): rackpilot.v1.ClearCapLease & rackpilot.v1.ClearCapLease.$Shape;
+             *   (properties?: rackpilot.v1.ClearCapLease.$Properties): rackpilot.v1.ClearCapLease;
+             * }}
+             */
+            ClearCapLease.create = function(properties) {
+                return new ClearCapLease(properties);
+            };
+
+            /**
+             * Encodes the specified ClearCapLease message. Does not implicitly {@link rackpilot.v1.ClearCapLease.verify|verify} messages.
+             * @function encode
+             * @memberof rackpilot.v1.ClearCapLease
+             * @static
+             * @param {rackpilot.v1.ClearCapLease.$Properties} message ClearCapLease message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ClearCapLease.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.leaseId != null && $Object.hasOwnProperty.call(message, "leaseId") && message.leaseId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.leaseId);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a ClearCapLease message from the specified reader or buffer.
+             * @function decode
+             * @memberof rackpilot.v1.ClearCapLease
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {rackpilot.v1.ClearCapLease & rackpilot.v1.ClearCapLease.$Shape} ClearCapLease
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ClearCapLease.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.rackpilot.v1.ClearCapLease();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.leaseId = value;
+                            else
+                                delete message.leaseId;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Creates a ClearCapLease message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof rackpilot.v1.ClearCapLease
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {rackpilot.v1.ClearCapLease} ClearCapLease
+             */
+            ClearCapLease.fromObject = function (object, _depth) {
+                if (object instanceof $root.rackpilot.v1.ClearCapLease)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".rackpilot.v1.ClearCapLease: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.rackpilot.v1.ClearCapLease();
+                if (object.leaseId != null)
+                    if (typeof object.leaseId !== "string" || object.leaseId.length)
+                        message.leaseId = $String(object.leaseId);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ClearCapLease message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof rackpilot.v1.ClearCapLease
+             * @static
+             * @param {rackpilot.v1.ClearCapLease} message ClearCapLease
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ClearCapLease.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults)
+                    object.leaseId = "";
+                if (message.leaseId != null && $Object.hasOwnProperty.call(message, "leaseId"))
+                    object.leaseId = message.leaseId;
+                return object;
+            };
+
+            /**
+             * Converts this ClearCapLease to JSON.
+             * @function toJSON
+             * @memberof rackpilot.v1.ClearCapLease
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ClearCapLease.prototype.toJSON = function() {
+                return ClearCapLease.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return ClearCapLease;
+        })();
+
+        v1.GridEvent = (function() {
+
+            /**
+             * Properties of a GridEvent.
+             * @typedef {Object} rackpilot.v1.GridEvent.$Properties
+             * @property {string|null} [eventId] GridEvent eventId
+             * @property {number|null} [targetKw] GridEvent targetKw
+             * @property {number|null} [startInMs] GridEvent startInMs
+             * @property {number|null} [durationMs] GridEvent durationMs
+             * @property {boolean|null} [cancel] GridEvent cancel
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+
+            /**
+             * Properties of a GridEvent.
+             * @memberof rackpilot.v1
+             * @interface IGridEvent
+             * @augments rackpilot.v1.GridEvent.$Properties
+             * @deprecated Use rackpilot.v1.GridEvent.$Properties instead.
+             */
+
+            /**
+             * Shape of a GridEvent.
+             * @typedef {rackpilot.v1.GridEvent.$Properties} rackpilot.v1.GridEvent.$Shape
+             */
+
+            /**
+             * Constructs a new GridEvent.
+             * @memberof rackpilot.v1
+             * @classdesc Represents a GridEvent.
+             * @constructor
+             * @param {rackpilot.v1.GridEvent.$Properties=} [properties] Properties to set
+             * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+             */
+            const GridEvent = function (properties) {
+                if (properties)
+                    for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            };
+
+            /**
+             * GridEvent eventId.
+             * @member {string} eventId
+             * @memberof rackpilot.v1.GridEvent
+             * @instance
+             */
+            GridEvent.prototype.eventId = "";
+
+            /**
+             * GridEvent targetKw.
+             * @member {number} targetKw
+             * @memberof rackpilot.v1.GridEvent
+             * @instance
+             */
+            GridEvent.prototype.targetKw = 0;
+
+            /**
+             * GridEvent startInMs.
+             * @member {number} startInMs
+             * @memberof rackpilot.v1.GridEvent
+             * @instance
+             */
+            GridEvent.prototype.startInMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * GridEvent durationMs.
+             * @member {number} durationMs
+             * @memberof rackpilot.v1.GridEvent
+             * @instance
+             */
+            GridEvent.prototype.durationMs = $util.Long ? $util.Long.fromBits(0,0,false) : 0;
+
+            /**
+             * GridEvent cancel.
+             * @member {boolean} cancel
+             * @memberof rackpilot.v1.GridEvent
+             * @instance
+             */
+            GridEvent.prototype.cancel = false;
+
+            /**
+             * Creates a new GridEvent instance using the specified properties.
+             * @function create
+             * @memberof rackpilot.v1.GridEvent
+             * @static
+             * @param {rackpilot.v1.GridEvent.$Properties=} [properties] Properties to set
+             * @returns {rackpilot.v1.GridEvent} GridEvent instance
+             * @type {{
+             *   (properties: rackpilot.v1.GridEvent.$Shape): rackpilot.v1.GridEvent & rackpilot.v1.GridEvent.$Shape;
+             *   (properties?: rackpilot.v1.GridEvent.$Properties): rackpilot.v1.GridEvent;
+             * }}
+             */
+            GridEvent.create = function(properties) {
+                return new GridEvent(properties);
+            };
+
+            /**
+             * Encodes the specified GridEvent message. Does not implicitly {@link rackpilot.v1.GridEvent.verify|verify} messages.
+             * @function encode
+             * @memberof rackpilot.v1.GridEvent
+             * @static
+             * @param {rackpilot.v1.GridEvent.$Properties} message GridEvent message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            GridEvent.encode = function (message, writer, _depth) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                if (message.eventId != null && $Object.hasOwnProperty.call(message, "eventId") && message.eventId !== "")
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.eventId);
+                if (message.targetKw != null && $Object.hasOwnProperty.call(message, "targetKw") && !$Object.is(message.targetKw, 0))
+                    writer.uint32(/* id 2, wireType 1 =*/17).double(message.targetKw);
+                if (message.startInMs != null && $Object.hasOwnProperty.call(message, "startInMs") && (typeof message.startInMs === "object" ? message.startInMs.low || message.startInMs.high : message.startInMs !== 0))
+                    writer.uint32(/* id 3, wireType 0 =*/24).int64(message.startInMs);
+                if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs") && (typeof message.durationMs === "object" ? message.durationMs.low || message.durationMs.high : message.durationMs !== 0))
+                    writer.uint32(/* id 4, wireType 0 =*/32).int64(message.durationMs);
+                if (message.cancel != null && $Object.hasOwnProperty.call(message, "cancel") && message.cancel !== false)
+                    writer.uint32(/* id 5, wireType 0 =*/40).bool(message.cancel);
+                if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                    for (let i = 0; i < message.$unknowns.length; ++i)
+                        writer.raw(message.$unknowns[i]);
+                return writer;
+            };
+
+            /**
+             * Decodes a GridEvent message from the specified reader or buffer.
+             * @function decode
+             * @memberof rackpilot.v1.GridEvent
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {rackpilot.v1.GridEvent & rackpilot.v1.GridEvent.$Shape} GridEvent
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            GridEvent.decode = function (reader, length, _end, _depth, _target) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $Reader.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let end, message, value;
+                if (length === $undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw $RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = _target || new $root.rackpilot.v1.GridEvent();
+                while (reader.pos < end) {
+                    let start = reader.pos;
+                    let tag = reader.tag();
+                    if (tag === _end) {
+                        _end = $undefined;
+                        break;
+                    }
+                    let wireType = tag & 7;
+                    switch (tag >>>= 3) {
+                    case 1: {
+                            if (wireType !== 2)
+                                break;
+                            if ((value = reader.stringVerify()).length)
+                                message.eventId = value;
+                            else
+                                delete message.eventId;
+                            continue;
+                        }
+                    case 2: {
+                            if (wireType !== 1)
+                                break;
+                            if (!$Object.is(value = reader.double(), 0))
+                                message.targetKw = value;
+                            else
+                                delete message.targetKw;
+                            continue;
+                        }
+                    case 3: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.startInMs = value;
+                            else
+                                delete message.startInMs;
+                            continue;
+                        }
+                    case 4: {
+                            if (wireType !== 0)
+                                break;
+                            if (typeof (value = reader.int64()) === "object" ? value.low || value.high : value !== 0)
+                                message.durationMs = value;
+                            else
+                                delete message.durationMs;
+                            continue;
+                        }
+                    case 5: {
+                            if (wireType !== 0)
+                                break;
+                            if (value = reader.bool())
+                                message.cancel = value;
+                            else
+                                delete message.cancel;
+                            continue;
+                        }
+                    }
+                    reader.skipType(wireType, _depth, tag);
+                    if (!reader.discardUnknown) {
+                        $util.makeProp(message, "$unknowns", false);
+                        (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                    }
+                }
+                if (length !== $undefined) {
+                    if (reader.pos !== end)
+                        throw $RangeError("index out of range");
+                    reader.len = length;
+                }
+                if (_end !== $undefined)
+                    throw $Error("missing end group");
+                return message;
+            };
+
+            /**
+             * Creates a GridEvent message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof rackpilot.v1.GridEvent
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {rackpilot.v1.GridEvent} GridEvent
+             */
+            GridEvent.fromObject = function (object, _depth) {
+                if (object instanceof $root.rackpilot.v1.GridEvent)
+                    return object;
+                if (!$util.isObject(object))
+                    throw $TypeError(".rackpilot.v1.GridEvent: object expected");
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let message = new $root.rackpilot.v1.GridEvent();
+                if (object.eventId != null)
+                    if (typeof object.eventId !== "string" || object.eventId.length)
+                        message.eventId = $String(object.eventId);
+                if (object.targetKw != null)
+                    if (!$Object.is($Number(object.targetKw), 0))
+                        message.targetKw = $Number(object.targetKw);
+                if (object.startInMs != null)
+                    if (typeof object.startInMs === "object" ? object.startInMs.low || object.startInMs.high : $Number(object.startInMs) !== 0)
+                        if ($util.Long)
+                            message.startInMs = $util.Long.fromValue(object.startInMs, false);
+                        else if (typeof object.startInMs === "string")
+                            message.startInMs = $parseInt(object.startInMs, 10);
+                        else if (typeof object.startInMs === "number")
+                            message.startInMs = object.startInMs;
+                        else if (typeof object.startInMs === "object")
+                            message.startInMs = new $util.LongBits(object.startInMs.low >>> 0, object.startInMs.high >>> 0).toNumber();
+                if (object.durationMs != null)
+                    if (typeof object.durationMs === "object" ? object.durationMs.low || object.durationMs.high : $Number(object.durationMs) !== 0)
+                        if ($util.Long)
+                            message.durationMs = $util.Long.fromValue(object.durationMs, false);
+                        else if (typeof object.durationMs === "string")
+                            message.durationMs = $parseInt(object.durationMs, 10);
+                        else if (typeof object.durationMs === "number")
+                            message.durationMs = object.durationMs;
+                        else if (typeof object.durationMs === "object")
+                            message.durationMs = new $util.LongBits(object.durationMs.low >>> 0, object.durationMs.high >>> 0).toNumber();
+                if (object.cancel != null)
+                    if (object.cancel)
+                        message.cancel = $Boolean(object.cancel);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a GridEvent message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof rackpilot.v1.GridEvent
+             * @static
+             * @param {rackpilot.v1.GridEvent} message GridEvent
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            GridEvent.toObject = function (message, options, _depth) {
+                if (!options)
+                    options = {};
+                if (_depth === $undefined)
+                    _depth = 0;
+                if (_depth > $util.recursionLimit)
+                    throw $Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.eventId = "";
+                    object.targetKw = 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.startInMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.startInMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, false);
+                        object.durationMs = options.longs === $String ? long.toString() : options.longs === $Number ? long.toNumber() : typeof $BigInt !== "undefined" && options.longs === $BigInt ? long.toBigInt() : long;
+                    } else
+                        object.durationMs = options.longs === $String ? "0" : typeof $BigInt !== "undefined" && options.longs === $BigInt ? $BigInt("0") : 0;
+                    object.cancel = false;
+                }
+                if (message.eventId != null && $Object.hasOwnProperty.call(message, "eventId"))
+                    object.eventId = message.eventId;
+                if (message.targetKw != null && $Object.hasOwnProperty.call(message, "targetKw"))
+                    object.targetKw = options.json && !$isFinite(message.targetKw) ? $String(message.targetKw) : message.targetKw;
+                if (message.startInMs != null && $Object.hasOwnProperty.call(message, "startInMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.startInMs = typeof message.startInMs === "number" ? $BigInt(message.startInMs) : $util.Long.fromBits(message.startInMs.low >>> 0, message.startInMs.high >>> 0, false).toBigInt();
+                    else if (typeof message.startInMs === "number")
+                        object.startInMs = options.longs === $String ? $String(message.startInMs) : message.startInMs;
+                    else
+                        object.startInMs = options.longs === $String ? $util.Long.prototype.toString.call(message.startInMs) : options.longs === $Number ? new $util.LongBits(message.startInMs.low >>> 0, message.startInMs.high >>> 0).toNumber() : message.startInMs;
+                if (message.durationMs != null && $Object.hasOwnProperty.call(message, "durationMs"))
+                    if (typeof $BigInt !== "undefined" && options.longs === $BigInt)
+                        object.durationMs = typeof message.durationMs === "number" ? $BigInt(message.durationMs) : $util.Long.fromBits(message.durationMs.low >>> 0, message.durationMs.high >>> 0, false).toBigInt();
+                    else if (typeof message.durationMs === "number")
+                        object.durationMs = options.longs === $String ? $String(message.durationMs) : message.durationMs;
+                    else
+                        object.durationMs = options.longs === $String ? $util.Long.prototype.toString.call(message.durationMs) : options.longs === $Number ? new $util.LongBits(message.durationMs.low >>> 0, message.durationMs.high >>> 0).toNumber() : message.durationMs;
+                if (message.cancel != null && $Object.hasOwnProperty.call(message, "cancel"))
+                    object.cancel = message.cancel;
+                return object;
+            };
+
+            /**
+             * Converts this GridEvent to JSON.
+             * @function toJSON
+             * @memberof rackpilot.v1.GridEvent
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            GridEvent.prototype.toJSON = function() {
+                return GridEvent.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            return GridEvent;
         })();
 
         /**

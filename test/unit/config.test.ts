@@ -69,7 +69,7 @@ describe('config', () => {
 
   it('reports every problem at once', async () => {
     const issues = await issuesOf('agent: { id: a1 }\ndevices: []\nextra: 1\n');
-    expect(issues).toEqual(['extra: unknown key; known keys: agent, hub, spool, poll, metrics, log, devices', 'agent.site: is required (a string)', 'agent.rack: is required (a string)', 'devices: must have at least one entry']);
+    expect(issues).toEqual(['extra: unknown key; known keys: agent, hub, spool, poll, metrics, log, control, devices', 'agent.site: is required (a string)', 'agent.rack: is required (a string)', 'devices: must have at least one entry']);
   });
 
   it('rejects duplicate device ids, unknown profiles and missing outlet counts', async () => {
@@ -78,6 +78,20 @@ describe('config', () => {
     expect(await issuesOf(base.replace('rackpilot-sim-pdu', 'apc-9000'))).toEqual([expect.stringMatching(/^devices\[0\]\.profile: unknown profile "apc-9000"; built-in profiles: rackpilot-sim-pdu/)]);
     expect(await issuesOf(base.replace('    outlets: 24\n', ''))).toEqual(['devices[0].outlets: is required with profile rackpilot-sim-pdu (its outlet count depends on the model)']);
     expect(await issuesOf(base.replace('outlets: 24', 'outlets: 49'))).toEqual(['devices[0].outlets: profile rackpilot-sim-pdu supports at most 48 outlets (asked for 49)']);
+  });
+
+  it('control: every key has a default; loads and limits are validated with their path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rp-cfg-'));
+    await writeFile(join(dir, 'r.yaml'), base);
+    const { config } = await loadConfig(join(dir, 'r.yaml'));
+    expect(config.control).toMatchObject({ enabled: true, thresholds: { high: 0.98, low: 0.96, target: 0.94 }, tripCurve: { toleranceS: 10, instantRatio: 1.1 }, loads: [] });
+    expect(config.control.rackKw).toBeUndefined();
+    expect(await issuesOf(base + 'control: { thresholds: { high: 0.95 } }\n')).toEqual(['control.thresholds: must satisfy target < low < high (got 0.94, 0.96, 0.95)']);
+    expect(await issuesOf(base + 'control: { rackKw: -3, grid: { onStale: panic } }\n')).toEqual(['control.rackKw: must be ≥ 0.1 kW (got -3)', 'control.grid.onStale: must be one of ignore, curtail (got "panic")']);
+    expect(await issuesOf(base + 'control:\n  loads:\n    - { id: sw, load: { class: infra, feed: { pdu: pdu-a, outlet: 3, phase: L4 } } }\n')).toEqual([
+      'control.loads[0].load.class: must be one of infrastructure, ai-critical, ai-flexible, miner (got "infra")',
+      'control.loads[0].load.feed.phase: must be one of L1, L2, L3 (got "L4")',
+    ]);
   });
 
   it('YAML syntax errors name the line', async () => {

@@ -4,16 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator } from '../../../hw-sim/run.js';
 import { SCENARIOS } from '../../../hw-sim/scenarios/index.js';
+import type { Scenario } from '../../../hw-sim/scenarios/types.js';
 import { COMMAND_STATUS } from '../../../hub/api.js';
+import { parseCommandBody } from '../../../hub/command-api.js';
 import { startHub, type Hub } from '../../../hub/server.js';
 import { resolveConfig } from '../../config/load.js';
 import { startAgent, type Agent } from '../../main.js';
+import { systemClock } from '../../runtime/clock.js';
 import { createLogger, type Logger } from '../../runtime/log.js';
 import { VERSION } from '../../version.js';
 import { EXIT_OK, UsageError } from '../args.js';
 import { scenarioOf, type Command } from '../command.js';
 import { demoSecurity, type DemoSecurity } from '../demo-security.js';
 import { untilSignal } from '../signals.js';
+import { simActuators } from '../sim-actuators.js';
 import { configForSim } from '../sim-config.js';
 import { renderView } from '../view.js';
 
@@ -104,7 +108,7 @@ export const demoCommand: Command = {
         hub = await startHub({ host: '127.0.0.1', port: 0, log: log.child({ component: 'hub' }), ...sec.hub, api: { host: '127.0.0.1', port: 0 }, stateDir: join(dir, 'hub-state') });
       }
       const hubUrl = typeof external === 'string' ? external : (hub as Hub).url;
-      const raw = configForSim(sim.endpoints, { hubUrl, metricsListen: '127.0.0.1:0', agentId: AGENT_ID });
+      const raw = configForSim(sim.endpoints, { hubUrl, metricsListen: '127.0.0.1:0', agentId: AGENT_ID, scenario });
       Object.assign(raw, { hub: { url: hubUrl, ...sec?.agentHub }, spool: { dir: join(dir, 'spool') } });
       const loaded = await resolveConfig(raw, '(demo config)', process.cwd());
       const color = !asJson && io.out.isTTY === true;
@@ -118,13 +122,16 @@ export const demoCommand: Command = {
         const frame = renderView({ agent, title: `${scenario.name}: ${scenario.description}`, hubUrl, elapsedS: (Date.now() - started) / 1000, color, width: io.out.columns ?? 120, logLines: tail.lines, hubNotes: notes() });
         io.out.write(io.out.isTTY ? `\x1b[H\x1b[2J${frame}` : `${frame}\n`);
       };
-      agent = await startAgent(loaded, { log: log.child({ component: 'agent' }) });
+      // Scenario loads without a protocol server of their own are driven through the simulator.
+      agent = await startAgent(loaded, { log: log.child({ component: 'agent' }), actuators: simActuators(sim.sim, systemClock) });
       if (hub) ticker.start(hub, 'rack-demo');
+      const hubTimers = hub ? replayHubCommands(hub, scenario, log) : [];
       const viewTimer = setInterval(draw, 1000);
       draw();
       const stopAll = async (): Promise<void> => {
         clearInterval(viewTimer);
         ticker.stop();
+        for (const t of hubTimers) clearTimeout(t);
         await agent?.stop('demo stopping');
       };
       if (duration !== undefined) {
@@ -152,6 +159,8 @@ export const demoCommand: Command = {
         events: agent.recentEvents.length,
         security: { tls: hubUrl.startsWith('wss://'), mutualTls: sec?.mutualTls ?? false, signedCommands: sec !== undefined, note: sec?.note ?? '' },
         commands: { sent: ticker.sent, ok: ticker.ok, refused: ticker.refused, agentAccepted: agent.commands.stats.accepted, agentRejected: agent.commands.stats.rejected },
+        controlActions: agent.control?.runner.stats.actions ?? 0,
+        breakerTrips: sim.sim.trips.length,
         version: VERSION,
       };
       if (asJson) io.out.write(JSON.stringify(summary) + '\n');
@@ -167,3 +176,18 @@ export const demoCommand: Command = {
   },
 };
 
+/** Sends the scenario's hub commands (leases, grid events) through the embedded hub on time. */
+function replayHubCommands(hub: Hub, scenario: Scenario, log: Logger): NodeJS.Timeout[] {
+  return (scenario.hub ?? []).flatMap((e) => {
+    if (!('command' in e)) return []; // outages need a link to cut: exercised in test/e2e/control.test.ts
+    const parsed = parseCommandBody(e.command);
+    if ('error' in parsed) {
+      log.warn('scenario hub command is malformed', { reason: parsed.error });
+      return [];
+    }
+    return [setTimeout(() => {
+      const rack = [...hub.racks.keys()][0];
+      if (rack) hub.command(rack, parsed.action, { ttlMs: parsed.ttlMs }).catch((err: unknown) => log.warn('scenario hub command not delivered', { reason: (err as Error).message }));
+    }, e.atS * 1000)];
+  });
+}

@@ -31,7 +31,7 @@ export const simCommand: Command = {
     io.out.write(JSON.stringify({ scenario: scenario.name, devices: running.endpoints }) + '\n');
     const out = flags['write-config'];
     if (typeof out === 'string') {
-      const cfg = configForSim(running.endpoints, { hubUrl: String(flags['hub']) });
+      const cfg = configForSim(running.endpoints, { hubUrl: String(flags['hub']), scenario });
       await writeFile(out, `# Agent config for rackpilot sim --scenario ${scenario.name} (written by rackpilot sim --write-config)\n${stringify(cfg)}`);
       io.err.write(`wrote ${out}\n`);
     }
