@@ -72,6 +72,8 @@ export const controlShape = defaulted(s.object({
   tripCurve,
   /** Extra shed, × the excess, at or above tripCurve.instantRatio. */
   urgentGain: s.number({ min: 1, max: 5 }).default(1.5),
+  /** An urgent cut counts only on reductions expected within this time (slower ones still go out). */
+  urgentSettleMs: s.int({ min: 1000, max: 600_000, unit: 'ms' }).default(10_000),
   restore,
   failsafe,
   grid,
@@ -88,6 +90,7 @@ export function controlParams(c: ControlConfig): ControlParams {
     thresholds: c.thresholds,
     trip: c.tripCurve,
     urgentGain: c.urgentGain,
+    urgentSettleMs: c.urgentSettleMs,
     restore: {
       minDelayMs: c.restore.minDelayMs, maxDelayMs: c.restore.maxDelayMs, rampFracPerS: c.restore.rampPctPerS / 100,
       rackRampWPerS: c.restore.rackRampWPerS, batch: c.restore.batch, batchIntervalMs: c.restore.batchIntervalMs, outletCooldownMs: c.restore.outletCooldownMs,

@@ -15,7 +15,7 @@ import type { Config } from '../config/schema.js';
 import type { LoadControls, LoadSpec } from '../core/control/types.js';
 import type { CircuitSpec } from '../core/rack.js';
 import { Q, seriesKey, type SeriesKey } from '../core/series.js';
-import type { PowerActuator } from '../drivers/types.js';
+import { settleFor, type ActuatorCommand, type PowerActuator } from '../drivers/types.js';
 
 /** A load as configured: its id, the device that reports and controls it, its `load` block. */
 export interface LoadDecl {
@@ -61,8 +61,8 @@ export function declaredLoads(config: Config): LoadDecl[] {
   return out;
 }
 
-function minSettle(as: readonly PowerActuator[]): number {
-  return Math.min(...as.map((a) => a.settleMs));
+function minSettle(as: readonly PowerActuator[], type: ActuatorCommand['type']): number {
+  return Math.min(...as.map((a) => settleFor(a, type)));
 }
 
 function controlsOf(miner: readonly PowerActuator[], gpu: readonly PowerActuator[], outlet: PowerActuator | null, baseW: number): LoadControls {
@@ -72,16 +72,16 @@ function controlsOf(miner: readonly PowerActuator[], gpu: readonly PowerActuator
   let setPower: LoadControls['setPower'];
   if (gpuSp.length) {
     const sum = (f: (a: PowerActuator) => number): number => gpuSp.reduce((x, a) => x + f(a), 0);
-    setPower = { minW: baseW + sum((a) => a.capabilities.setPower?.minW ?? 0), maxW: baseW + sum((a) => a.capabilities.setPower?.maxW ?? 0), settleMs: Math.max(...gpuSp.map((a) => a.settleMs)) };
+    setPower = { minW: baseW + sum((a) => a.capabilities.setPower?.minW ?? 0), maxW: baseW + sum((a) => a.capabilities.setPower?.maxW ?? 0), settleMs: Math.max(...gpuSp.map((a) => settleFor(a, 'set_power'))) };
   } else if (sp.length) {
-    const fastest = sp.reduce((a, b) => (b.settleMs < a.settleMs ? b : a));
+    const fastest = sp.reduce((a, b) => (settleFor(b, 'set_power') < settleFor(a, 'set_power') ? b : a));
     const r = fastest.capabilities.setPower as { minW: number; maxW: number };
-    setPower = { minW: r.minW, maxW: r.maxW, settleMs: fastest.settleMs };
+    setPower = { minW: r.minW, maxW: r.maxW, settleMs: settleFor(fastest, 'set_power') };
   }
   return {
     ...(setPower ? { setPower } : {}),
-    ...(pause.length ? { pause: { settleMs: minSettle(pause) } } : {}),
-    ...(outlet?.capabilities.outlet ? { outlet: { settleMs: outlet.settleMs } } : {}),
+    ...(pause.length ? { pause: { settleMs: minSettle(pause, 'pause') } } : {}),
+    ...(outlet?.capabilities.outlet ? { outlet: { settleMs: settleFor(outlet, 'outlet_off') } } : {}),
   };
 }
 

@@ -16,7 +16,7 @@
 // the time to observe, step and dispatch (recorded for metrics and the bench).
 
 import type { ActionOutcome, ControlAction } from '../core/control/types.js';
-import type { ActuationResult, ActuatorCommand, PowerActuator } from '../drivers/types.js';
+import { settleFor, type ActuationResult, type ActuatorCommand, type PowerActuator } from '../drivers/types.js';
 import type { Clock } from '../runtime/clock.js';
 import type { Logger } from '../runtime/log.js';
 import type { LoadBinding } from './loads.js';
@@ -57,8 +57,8 @@ const LATENCY_WINDOW = 1024;
 
 /** How a controller action becomes actuator commands for one load, or why it cannot. */
 export function route(b: LoadBinding, a: ControlAction): Send[] | string {
-  const settable = b.miner.filter((x) => x.capabilities.setPower).sort((x, y) => x.settleMs - y.settleMs);
-  const pausable = b.miner.filter((x) => x.capabilities.pause).sort((x, y) => x.settleMs - y.settleMs);
+  const settable = b.miner.filter((x) => x.capabilities.setPower).sort((x, y) => settleFor(x, 'set_power') - settleFor(y, 'set_power'));
+  const pausable = b.miner.filter((x) => x.capabilities.pause).sort((x, y) => settleFor(x, 'pause') - settleFor(y, 'pause'));
   switch (a.type) {
     case 'outlet_off':
     case 'outlet_on':
@@ -125,7 +125,7 @@ export class ActuationRunner {
         this.outcomes.push({ load: a.load, type: a.type, ok: false, detail: typeof sends === 'string' ? sends : 'unknown load' });
         continue;
       }
-      jobs.push({ action: a, sends, settleMs: Math.max(...sends.map((s) => s.actuator.settleMs)), pdu: b.spec.pdu, left: sends.length, details: [], ok: true, superseded: false });
+      jobs.push({ action: a, sends, settleMs: Math.max(...sends.flatMap((s) => s.cmds.map((c) => settleFor(s.actuator, c.type)))), pdu: b.spec.pdu, left: sends.length, details: [], ok: true, superseded: false });
     }
     jobs.sort((x, y) => (x.action.urgency === y.action.urgency ? x.settleMs - y.settleMs : x.action.urgency === 'shed' ? -1 : 1));
     let first = true;
@@ -208,7 +208,7 @@ export class ActuationRunner {
   }
 
   private async applyOne(a: PowerActuator, cmd: ActuatorCommand, preempt: AbortSignal): Promise<ActuationResult> {
-    const limit = this.o.commandTimeoutMs + a.settleMs;
+    const limit = this.o.commandTimeoutMs + settleFor(a, cmd.type);
     const ac = new AbortController();
     const timer = this.o.clock.setTimeout(() => ac.abort(new Error(`no answer within ${limit} ms`)), limit);
     const onPreempt = (): void => ac.abort(preempt.reason);

@@ -117,6 +117,11 @@ export interface ActuatingDriver extends DeviceDriver {
   actuators(): readonly PowerActuator[];
 }
 
+/** The settle time to expect after this command: its own when the actuator knows it, else settleMs. */
+export function settleFor(a: PowerActuator, type: ActuatorCommand['type']): number {
+  return a.settleByCommand?.[type] ?? a.settleMs;
+}
+
 export function isActuating(d: DeviceDriver): d is ActuatingDriver {
   return typeof (d as Partial<ActuatingDriver>).actuators === 'function';
 }

@@ -13,11 +13,9 @@
 //                                     trip a breaker without the controller (the invariant's weight)
 //   control.restores_per_device_hour  breaker-near-limit: an hour around the limit
 import fc from 'fast-check';
-import { simActuators } from '../../agent/cli/sim-actuators.js';
 import { configForSim } from '../../agent/cli/sim-config.js';
 import { resolveConfig } from '../../agent/config/load.js';
 import { startAgent } from '../../agent/main.js';
-import { systemClock } from '../../agent/runtime/clock.js';
 import { nullLogger } from '../../agent/runtime/log.js';
 import { startSimulator } from '../../hw-sim/run.js';
 import { aiSurge } from '../../hw-sim/scenarios/ai-surge.js';
@@ -36,7 +34,7 @@ async function detectToCommand(): Promise<number[]> {
   const sim = await startSimulator(fullRack, { basePort: 0 });
   try {
     const raw = configForSim(sim.endpoints, { metricsListen: '127.0.0.1:0', intervalMs: 250, scenario: fullRack });
-    const agent = await startAgent(await resolveConfig({ ...raw, log: { level: 'error' } }, 'bench', '.'), { log: nullLogger, actuators: simActuators(sim.sim, systemClock), controlSeed: 1 });
+    const agent = await startAgent(await resolveConfig({ ...raw, log: { level: 'error' } }, 'bench', '.'), { log: nullLogger, controlSeed: 1 });
     await new Promise((r) => setTimeout(r, 60_000));
     await agent.stop();
     return [...(agent.control?.runner.latencyMs() ?? [])];

@@ -3,6 +3,7 @@
 // falls back to its local cap (15 kW) and restores in paced batches, all without the hub; its
 // decisions reach the hub when the link is back. (The hub events are played by the agent-in-the-
 // loop runs: tests and benchmarks cut the link, the demo sends the commands.)
+import { apiMiner, FIRMWARE_MIX, nvsmiServer } from './parts.js';
 import { simPdu, type Scenario } from './types.js';
 
 export const hubOutage: Scenario = {
@@ -10,8 +11,8 @@ export const hubOutage: Scenario = {
   description: '9 kW lease at 10 s for 60 s; hub unreachable 20–110 s; fall back to the 15 kW local cap',
   pdus: [simPdu('pdu-a')],
   loads: [
-    ...[1, 2, 3, 4, 5, 6].map((o) => ({ id: `miner-0${o}`, family: 'miner', pdu: 'pdu-a', outlet: o, nominalW: 2200, idleW: 25, demand: 1 })),
-    ...[1, 2, 3].map((g) => ({ id: `gpu-0${g}`, family: 'gpu-server', pdu: 'pdu-a', outlet: 6 + g, nominalW: 3000, idleW: 700, demand: 0.3 })),
+    ...[1, 2, 3, 4, 5, 6].map((o) => apiMiner(`miner-0${o}`, 'pdu-a', o, FIRMWARE_MIX[o - 1] ?? 'braiins', { nominalW: 2200, idleW: 25 })),
+    ...[1, 2, 3].map((g) => nvsmiServer(`gpu-0${g}`, 'pdu-a', 6 + g, 'l40s', 8, 200, 0.3)),
   ],
   timeline: [],
   hub: [

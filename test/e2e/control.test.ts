@@ -1,16 +1,17 @@
 // The power-cap controller with the agent in the loop, over real loopback sockets: hw-sim's PDU
-// read over Modbus/TCP, the agent's controller deciding, its runner acting (through the
-// simulator's control inputs: these scenario loads have no protocol server of their own), the
-// decisions streamed to the hub, and hub commands (leases) through the hub's HTTP API.
+// read over Modbus/TCP, miners over their firmwares' APIs, GPU servers through the fake
+// nvidia-smi; the agent's controller deciding and its runner acting through those same drivers'
+// actuators (PDU outlet coils included), the decisions streamed to the hub, and hub commands
+// (leases) through the hub's HTTP API.
 import { afterEach, describe, expect, it } from 'vitest';
-import { simActuators } from '../../agent/cli/sim-actuators.js';
 import { configForSim } from '../../agent/cli/sim-config.js';
 import { resolveConfig } from '../../agent/config/load.js';
 import { startAgent, type Agent } from '../../agent/main.js';
-import { systemClock } from '../../agent/runtime/clock.js';
 import { nullLogger } from '../../agent/runtime/log.js';
 import { startHub, type Hub } from '../../hub/server.js';
 import { startSimulator, type RunningSim } from '../../hw-sim/run.js';
+import type { SimGpuHost } from '../../hw-sim/devices/sim-gpu-host.js';
+import { apiMiner, nvsmiServer } from '../../hw-sim/scenarios/parts.js';
 import type { Scenario, TimelineEvent } from '../../hw-sim/scenarios/types.js';
 import { createPrivateKey } from 'node:crypto';
 import { writeSigningKey } from '../../agent/cli/pki.js';
@@ -24,13 +25,16 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-/** Per phase: two 2.2 kW miners and a 4 kW GPU server on a 32 A PDU (25.6 A continuous). */
+/**
+ * Per phase: two 2.2 kW miners (Braiins OS, LuxOS, Whatsminer v3 over their APIs) and a 4 kW
+ * GPU server (8× RTX 4090 behind the fake nvidia-smi) on a 32 A PDU (25.6 A continuous).
+ */
 const rackWith = (timeline: TimelineEvent[]): Scenario => ({
   name: 'e2e', description: 'control e2e', timeline,
   pdus: [{ id: 'pdu-a', model: 'rackpilot-sim-pdu', unit: 1, phases: 3, outlets: 12, voltage: 230, frequencyHz: 50, sourceOhms: 0.05, breakerA: 32 }],
   loads: [
-    ...[1, 2, 3, 4, 5, 6].map((o) => ({ id: `miner-0${o}`, family: 'miner', pdu: 'pdu-a', outlet: o, nominalW: 2200, idleW: 25 })),
-    ...[1, 2, 3].map((g) => ({ id: `gpu-0${g}`, family: 'gpu-server', pdu: 'pdu-a', outlet: 6 + g, nominalW: 4000, idleW: 800, demand: 0 })),
+    ...[1, 2, 3, 4, 5, 6].map((o) => apiMiner(`miner-0${o}`, 'pdu-a', o, (['braiins', 'luxos', 'whatsminer'] as const)[(o - 1) % 3] ?? 'braiins', { nominalW: 2200, idleW: 25 })),
+    ...[1, 2, 3].map((g) => nvsmiServer(`gpu-0${g}`, 'pdu-a', 6 + g, 'rtx-4090', 8, 400, 0)),
   ],
 });
 
@@ -54,7 +58,7 @@ async function rig(s: Scenario, o: { rackKw?: number; viaProxy?: boolean } = {})
   (raw as { hub: Record<string, unknown> }).hub = { url, backoffInitialMs: 100, backoffMaxMs: 300, heartbeatMs: 1000, commandKeys: [signing.publicKey] };
   // Restore holds of 0.5–1 s instead of 1–10 s keep the test short; the policy is the same.
   (raw as { control: Record<string, unknown> }).control = { ...(raw as { control?: Record<string, unknown> }).control, restore: { minDelayMs: 500, maxDelayMs: 1000 } };
-  const agent = await startAgent(await resolveConfig(raw, 'test', '.'), { log: nullLogger, drainMs: 500, actuators: simActuators(sim.sim, systemClock), controlSeed: 5 });
+  const agent = await startAgent(await resolveConfig(raw, 'test', '.'), { log: nullLogger, drainMs: 500, controlSeed: 5 });
   cleanup.push(() => agent.stop());
   return proxy ? { sim, hub, agent, proxy } : { sim, hub, agent };
 }
@@ -81,7 +85,7 @@ describe('controller with the agent in the loop', () => {
     expect(hubEvents(r, 'control.outlet_off').map((e) => e.device)).toEqual(['miner-01']);
     // The miners were enough: the GPUs run unthrottled.
     expect(hubEvents(r, 'control.throttle_ai')).toEqual([]);
-    for (const g of ['gpu-01', 'gpu-02', 'gpu-03']) expect(r.sim.sim.load(g)!.limitW).toBeNull();
+    for (const g of ['gpu-01', 'gpu-02', 'gpu-03']) expect((r.sim.controls.get(g) as SimGpuHost).stats.limitSets).toBe(0);
     expect(r.agent.control!.runner.latencyMs().length).toBeGreaterThan(0);
     expect(r.hub.racks.get('rack-demo')!.hello.capabilities).toContain('command.set_cap_lease');
     const m = await (await fetch(`http://127.0.0.1:${r.agent.metricsAddress!.port}/metrics`)).text();

@@ -8,15 +8,21 @@
 import { createController, step } from '../../agent/core/control/step.js';
 import type { ControlAction, ControlEvent, ControllerState, ControlParams, GridEvent, Lease, LoadClass, LoadSpec, Measured, Observations } from '../../agent/core/control/types.js';
 import type { CircuitSpec } from '../../agent/core/rack.js';
-import { SIM_ACTUATOR_TIMING } from '../../agent/cli/sim-actuators.js';
 import { controlParams, controlShape } from '../../agent/config/control.js';
 import { pduReadings } from '../../hw-sim/physics/readings.js';
 import { outletPhase, type LoadState as PhysLoad } from '../../hw-sim/physics/types.js';
 import type { Scenario } from '../../hw-sim/scenarios/types.js';
 import { Simulation } from '../../hw-sim/simulation.js';
 
-/** Command latency (API round trip) per actuator kind, and the settle time the agent expects. */
-export const LAGS = SIM_ACTUATOR_TIMING;
+/**
+ * Command latency (API round trip) per actuator kind, and the settle time the agent expects
+ * (power-capping.md §6: LuxOS sleeps in < 5 s, NVML limits in ~2 s, relays at once).
+ */
+export const LAGS = {
+  miner: { latencyMs: 600, settleMs: 5000 },
+  gpu: { latencyMs: 250, settleMs: 2000 },
+  outlet: { latencyMs: 100, settleMs: 1000 },
+} as const;
 
 export interface BedOptions {
   readonly scenario: Scenario;

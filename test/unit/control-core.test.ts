@@ -67,6 +67,24 @@ describe('shed order', () => {
     expect(r.actions.some((a) => a.load === 'ai' || a.load === 'switch')).toBe(false);
   });
 
+  it('an urgent cut does not wait on a slow actuator: a miner that sleeps in a minute is commanded, and a fast one is cut alongside', () => {
+    // 'stock' is the least efficient (shed first) but only sleeps after a daemon restart (~60 s,
+    // like a stock Antminer); 'fast' pauses in 5 s.
+    const rig = new Rig([
+      miner('stock', { nominalW: 2000, controls: { pause: { settleMs: 60_000 }, outlet: { settleMs: 1000 } } }),
+      miner('fast', { nominalW: 2000 }),
+      gpu('g1', { nominalW: 4000 }),
+    ]);
+    rig.step({ stock: 2000, fast: 2000, g1: 1000 });
+    rig.state = { ...rig.state, loads: new Map([...rig.state.loads].map(([id, l]) => [id, { ...l, jPerTH: id === 'stock' ? 30 : 17 }])) };
+    // 2000 + 2000 + 2900 = 6900 W → 30 A, 117 %: urgent; pausing 'stock' alone would do, in a minute.
+    const r = rig.step({ stock: 2000, fast: 2000, g1: 2900 });
+    expect(types(r)).toEqual(['stock:pause', 'fast:pause']);
+    // Still over a few seconds later ('stock' has not moved): more from the fast one, nothing from AI.
+    const later = rig.run(3, { stock: 2000, fast: 1000, g1: 2900 });
+    expect(later.actions.some((a) => a.load === 'g1')).toBe(false);
+  });
+
   it('throttles AI only once every miner on the constraint is at its floor and settled', () => {
     const rig = new Rig([miner('m1', { nominalW: 2000 }), gpu('g1', { nominalW: 8000 })]);
     rig.step({ m1: 2000, g1: 2000 });

@@ -10,14 +10,12 @@ import { parseCommandBody } from '../../../hub/command-api.js';
 import { startHub, type Hub } from '../../../hub/server.js';
 import { resolveConfig } from '../../config/load.js';
 import { startAgent, type Agent } from '../../main.js';
-import { systemClock } from '../../runtime/clock.js';
 import { createLogger, type Logger } from '../../runtime/log.js';
 import { VERSION } from '../../version.js';
 import { EXIT_OK, UsageError } from '../args.js';
 import { scenarioOf, type Command } from '../command.js';
 import { demoSecurity, type DemoSecurity } from '../demo-security.js';
 import { untilSignal } from '../signals.js';
-import { simActuators } from '../sim-actuators.js';
 import { configForSim } from '../sim-config.js';
 import { renderView } from '../view.js';
 
@@ -122,8 +120,7 @@ export const demoCommand: Command = {
         const frame = renderView({ agent, title: `${scenario.name}: ${scenario.description}`, hubUrl, elapsedS: (Date.now() - started) / 1000, color, width: io.out.columns ?? 120, logLines: tail.lines, hubNotes: notes() });
         io.out.write(io.out.isTTY ? `\x1b[H\x1b[2J${frame}` : `${frame}\n`);
       };
-      // Scenario loads without a protocol server of their own are driven through the simulator.
-      agent = await startAgent(loaded, { log: log.child({ component: 'agent' }), actuators: simActuators(sim.sim, systemClock) });
+      agent = await startAgent(loaded, { log: log.child({ component: 'agent' }) });
       if (hub) ticker.start(hub, 'rack-demo');
       const hubTimers = hub ? replayHubCommands(hub, scenario, log) : [];
       const viewTimer = setInterval(draw, 1000);

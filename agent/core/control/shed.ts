@@ -82,6 +82,11 @@ function apply(w: Work, id: string, cut: Cut, reason: string, values: Record<str
   return Number.isFinite(from) ? from - cut.toW : 0; // unknown draw: count nothing, keep shedding
 }
 
+/** A reduction in flight is expected within the urgent horizon (urgentSettleMs). */
+function landsSoon(w: Work, l: LoadState): boolean {
+  return l.pending === null || l.pending.checkAtMs - w.params.verify.graceMs <= w.now + w.params.urgentSettleMs;
+}
+
 function shedOne(w: Work, a: Assessment, cs: ConstraintState): boolean {
   const v = a.view;
   const { target, high } = w.params.thresholds;
@@ -90,7 +95,7 @@ function shedOne(w: Work, a: Assessment, cs: ConstraintState): boolean {
   // by a reading that already shows it far over, a surge is mostly done.
   let need = (a.projected - target * v.limit) * v.wPerUnit * (a.urgent ? w.params.urgentGain : 1);
   const ids = [...v.members, ...v.maybe];
-  for (const id of ids) need -= pendingDropW(w, spec(w, id), load(w, id));
+  for (const id of ids) if (!a.urgent || landsSoon(w, load(w, id))) need -= pendingDropW(w, spec(w, id), load(w, id));
   // What is left within the verification tolerance is noise, not a reason to command anything.
   const minCut = w.params.verify.toleranceW;
   if (need <= minCut) return true;
@@ -109,7 +114,8 @@ function shedOne(w: Work, a: Assessment, cs: ConstraintState): boolean {
     if (!Number.isFinite(cur) && !l.unresponsive) continue;
     const cut = plan(s, l, cur - need, a.urgent);
     if (!cut || cut.toW > cur - minCut) continue;
-    need -= apply(w, id, cut, reason, values);
+    const dropped = apply(w, id, cut, reason, values);
+    if (!a.urgent || cut.settleMs <= w.params.urgentSettleMs) need -= dropped;
   }
   const settlingNow = ids.some((id) => settling(w, load(w, id)));
   if (need > minCut && !cs.exhausted && !settlingNow) {

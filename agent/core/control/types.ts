@@ -54,6 +54,12 @@ export interface ControlParams {
   readonly trip: { readonly toleranceS: number; readonly atRatio: number; readonly instantRatio: number; readonly coolS: number };
   /** Extra shed, × the excess, when a circuit is at or above instantRatio (relief before lag). */
   readonly urgentGain: number;
+  /**
+   * An urgent cut counts only on reductions that settle within this time. A slower one (a stock
+   * Antminer restarts its daemon to sleep: about a minute) is still commanded, but faster loads
+   * are cut alongside it instead of the overload waiting for it.
+   */
+  readonly urgentSettleMs: number;
   readonly restore: {
     /**
      * After an overload the value must stay below low for a random hold in [min, max] ms before

@@ -112,14 +112,18 @@ export class SimMiner {
     this.pending.push({ atS: this.nowS + seconds, fn });
   }
 
+  /**
+   * Mode and target go through Simulation.command, so a scenario's ignore_commands fault makes the
+   * firmware report the new setting while the hashboards carry on as before.
+   */
   setMode(mode: MinerMode): void {
     this.mode = mode;
-    this.sim.setLoad(this.loadId, { demand: mode === 'mining' ? 1 : 0 });
+    this.sim.command(this.loadId, { paused: mode !== 'mining' });
   }
 
   setTarget(w: number | null): void {
     this.targetW = w;
-    this.sim.setLoad(this.loadId, { limitW: w });
+    this.sim.command(this.loadId, { limitW: w });
   }
 
   get load(): LoadState {
