@@ -1,7 +1,8 @@
 // `make bench`: runs the benchmark sections, merges their numbers into bench/results.json (flat
 // keys, numbers only; sections not run keep their previous values), writes the machine they ran
 // on to bench/machine.json, and prints a table. `--only PREFIX` runs the sections with keys
-// starting with PREFIX.
+// starting with PREFIX; where one section's prefix names PREFIX more closely than another's
+// (agent.cpu_pct_full_rack vs agent.cpu_pct), only the closer one runs.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machine, meets } from './harness.js';
@@ -9,7 +10,11 @@ import { SECTIONS } from './sections/index.js';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] ?? '' : '';
-const chosen = SECTIONS.filter((s) => !only || s.prefixes.some((p) => p.startsWith(only) || only.startsWith(p)));
+/** How closely a section's prefixes match `only`: the longest that `only` extends, or all of `only`. */
+const closeness = (s: (typeof SECTIONS)[number]): number =>
+  Math.max(0, ...s.prefixes.map((p) => (p.startsWith(only) ? only.length : only.startsWith(p) ? p.length : 0)));
+const best = Math.max(...SECTIONS.map(closeness));
+const chosen = SECTIONS.filter((s) => !only || (best > 0 && closeness(s) === best));
 if (!chosen.length) {
   console.error(`no benchmark section matches "${only}"; sections: ${SECTIONS.map((s) => s.prefixes.join(',')).join(' ')}`);
   process.exit(2);
