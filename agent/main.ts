@@ -32,7 +32,7 @@ import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
 import { mapBounded } from './runtime/bounded.js';
 import { PollOrder } from './runtime/poll-order.js';
 import { systemClock, type Clock } from './runtime/clock.js';
-import { createExec, type Exec, type ExecStats } from './runtime/exec.js';
+import { createExec, createExecStream, type Exec, type ExecStats, type ExecStream } from './runtime/exec.js';
 import { createLogger, type Logger } from './runtime/log.js';
 import { FixedRateScheduler, type TickInfo } from './runtime/scheduler.js';
 import { CredentialError } from './runtime/credentials.js';
@@ -370,13 +370,19 @@ export function realExec(clock: Clock = systemClock, stats?: ExecStats): Exec {
   return createExec(spawn, clock, stats);
 }
 
+/** Long-lived child processes read line by line (nvidia-smi -lms): argv arrays, kill of the whole group. */
+export function realExecStream(clock: Clock = systemClock, stats?: ExecStats): ExecStream {
+  return createExecStream(spawn, clock, stats);
+}
+
 /**
  * The real I/O drivers get: TCP sockets, serial ports (loaded on first use), the shared Modbus
  * lines, child processes, HTTP requests and the controller's own OS. Also used by `rackpilot diag`.
  */
 export function createDriverDeps(clock: Clock, log: Logger): DriverDeps {
   const io = { clock, log, dial: (host: string, port: number) => createConnection({ host, port }), openSerial: openSerialPort };
-  return { ...io, modbusLines: new ModbusLines(io), exec: realExec(clock), host: realHostSystem(), http: nodeHttpRequester };
+  const stats: ExecStats = { runs: 0, timeouts: 0, unreaped: 0, maxSpawnMs: 0 };
+  return { ...io, modbusLines: new ModbusLines(io), exec: realExec(clock, stats), execStream: realExecStream(clock, stats), host: realHostSystem(), http: nodeHttpRequester };
 }
 
 function listen(server: Server, start: (cb: () => void) => void): Promise<void> {

@@ -3,7 +3,7 @@
 
 import type { Issue } from '../config/shape.js';
 import type { Clock } from '../runtime/clock.js';
-import type { Exec } from '../runtime/exec.js';
+import type { Exec, ExecStream } from '../runtime/exec.js';
 import type { Logger } from '../runtime/log.js';
 import type { HostSystem } from './host/system.js';
 import type { ModbusLines } from './modbus/lines.js';
@@ -19,6 +19,8 @@ export interface DriverDeps {
   readonly dial: TcpDialer;
   /** Runs a child process (argv, timeout, kill of its process group); gpu-host needs it. */
   readonly exec?: Exec;
+  /** Runs a long-lived child read line by line (kill of its process group); gpu-host's stream mode needs it. */
+  readonly execStream?: ExecStream;
   /** The controller's own OS (files under /proc and /sys, os, systeminformation); host needs it. */
   readonly host?: HostSystem;
   /** Opens serial ports (agent/drivers/transport/serial.ts); absent where no serial device is configured. */

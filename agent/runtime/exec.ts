@@ -1,7 +1,8 @@
 // Child processes as a small contract: run a command given as an argv array (never a shell
 // string), collect its output, and kill its whole process group when it outlives its timeout or
 // is aborted. The real `spawn` is passed in by agent/main.ts (the only module that constructs
-// child processes); everything else receives an `Exec`.
+// child processes); everything else receives an `Exec` (one run, output collected) or an
+// `ExecStream` (a long-lived child whose output is read line by line as it comes).
 //
 // Contract:
 //   - A non-zero exit is a result, not an error: tools like nvidia-smi say what went wrong through
@@ -11,8 +12,12 @@
 //   - On timeout or abort the promise settles at once, without waiting for the child to exit: a
 //     tool stuck in the kernel (a GPU that fell off the bus leaves nvidia-smi in D state) may
 //     never die, and the caller's cycle must not hang with it. The group gets SIGKILL.
+//   - A stream has no timeout of its own (its owner watches for silence); it ends exactly once:
+//     the child exited, could not start, wrote a line over the limit, or was killed. A kill ends
+//     it at once, for the same reason as above, and no line is delivered after the end.
 
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import type { Clock } from './clock.js';
 import { RackpilotError } from './errors.js';
 
@@ -46,6 +51,35 @@ export class ExecError extends RackpilotError {
   }
 }
 
+/** A long-lived child read line by line (nvidia-smi -lms, over ssh or locally). */
+export interface ExecStreamRequest {
+  /** Program and its arguments; argv[0] is looked up on PATH when it has no slash. */
+  readonly argv: readonly string[];
+  /** Longest line accepted on either stream, characters (default 64 Ki); a longer one ends the stream (exec_output_limit). */
+  readonly maxLineLength?: number;
+  /** Each complete stdout line as it arrives, without its line ending (\n or \r\n). */
+  readonly onStdout: (line: string) => void;
+  /** Each complete stderr line. */
+  readonly onStderr: (line: string) => void;
+}
+
+export interface ExecStreamEnd {
+  /** Exit code, or null when the child ended by a signal or never started. */
+  readonly code: number | null;
+  readonly signal: string | null;
+  /** Why the stream ended other than by the child's own exit: not found, spawn failure, a line over the limit, kill(). */
+  readonly error?: ExecError;
+}
+
+export interface ExecStreamHandle {
+  /** Settles exactly once, never rejects. */
+  readonly ended: Promise<ExecStreamEnd>;
+  /** SIGKILL to the whole process group; `ended` settles at once with a `cancelled` error carrying `reason`. Idempotent. */
+  kill(reason: string): void;
+}
+
+export type ExecStream = (req: ExecStreamRequest) => ExecStreamHandle;
+
 /** The part of child_process.spawn that createExec uses (tests and main.ts pass the real one). */
 export type SpawnFn = (file: string, args: readonly string[], opts: SpawnOptions) => ChildProcess;
 
@@ -78,17 +112,14 @@ export function createExec(spawn: SpawnFn, clock: Clock, stats: ExecStats = { ru
       reject(new ExecError('cancelled', `${file}: cancelled before start`));
       return;
     }
-    stats.runs++;
     const began = clock.monotonic();
     const max = req.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, windowsHide: true });
-    } catch (err) {
-      reject(new ExecError('exec_spawn_failed', `${file}: ${(err as Error).message}`, { cause: err }));
+    const started = spawnGroup(spawn, clock, stats, file, args);
+    if (started instanceof ExecError) {
+      reject(started);
       return;
     }
-    stats.maxSpawnMs = Math.max(stats.maxSpawnMs, clock.monotonic() - began);
+    const child = started;
     const out: Buffer[] = [];
     const errOut: Buffer[] = [];
     let outBytes = 0;
@@ -104,10 +135,7 @@ export function createExec(spawn: SpawnFn, clock: Clock, stats: ExecStats = { ru
     };
     const kill = (why: ExecError): void => {
       finish(() => reject(why));
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      stats.unreaped++;
-      child.once('exit', () => stats.unreaped--);
-      killGroup(child);
+      killGroup(child, stats);
     };
     const onAbort = (): void => kill(new ExecError('cancelled', `${file}: cancelled`, { cause: req.signal?.reason }));
     const timer = clock.setTimeout(() => {
@@ -125,11 +153,7 @@ export function createExec(spawn: SpawnFn, clock: Clock, stats: ExecStats = { ru
       errBytes += d.length;
       if (errBytes <= max) errOut.push(d);
     });
-    child.once('error', (err: NodeJS.ErrnoException) => {
-      const code: ExecErrorCode = err.code === 'ENOENT' ? 'exec_not_found' : 'exec_spawn_failed';
-      const msg = err.code === 'ENOENT' ? `${file}: command not found` : `${file}: ${err.message}`;
-      finish(() => reject(new ExecError(code, msg, { cause: err })));
-    });
+    child.once('error', (err: NodeJS.ErrnoException) => finish(() => reject(spawnError(file, err))));
     child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
       finish(() => resolve({
         code,
@@ -142,7 +166,131 @@ export function createExec(spawn: SpawnFn, clock: Clock, stats: ExecStats = { ru
   });
 }
 
-function killGroup(child: ChildProcess): void {
+const DEFAULT_MAX_LINE = 64 * 1024;
+
+/**
+ * Builds an ExecStream on top of `spawn`: the child runs in its own process group; its output is
+ * split into lines (UTF-8 decoded across chunk boundaries) and handed over as it comes. A last
+ * line without a line ending is delivered when the child exits.
+ */
+export function createExecStream(spawn: SpawnFn, clock: Clock, stats: ExecStats = { runs: 0, timeouts: 0, unreaped: 0, maxSpawnMs: 0 }): ExecStream {
+  return (req) => {
+    let settle!: (e: ExecStreamEnd) => void;
+    const ended = new Promise<ExecStreamEnd>((resolve) => (settle = resolve));
+    const [file, ...args] = req.argv;
+    if (file === undefined || file === '') {
+      settle({ code: null, signal: null, error: new ExecError('exec_spawn_failed', 'empty command') });
+      return { ended, kill: () => undefined };
+    }
+    const child = spawnGroup(spawn, clock, stats, file, args);
+    if (child instanceof ExecError) {
+      settle({ code: null, signal: null, error: child });
+      return { ended, kill: () => undefined };
+    }
+    let done = false;
+    const end = (e: ExecStreamEnd): void => {
+      if (done) return;
+      done = true;
+      settle(e);
+    };
+    const kill = (error: ExecError): void => {
+      end({ code: null, signal: 'SIGKILL', error });
+      killGroup(child, stats);
+    };
+    const max = req.maxLineLength ?? DEFAULT_MAX_LINE;
+    const out = new LineSplitter(max, (l) => !done && req.onStdout(l), (n) => kill(overlong(file, 'stdout', n)));
+    const err = new LineSplitter(max, (l) => !done && req.onStderr(l), (n) => kill(overlong(file, 'stderr', n)));
+    child.stdout?.on('data', (d: Buffer) => out.push(d));
+    child.stderr?.on('data', (d: Buffer) => err.push(d));
+    child.once('error', (e: NodeJS.ErrnoException) => end({ code: null, signal: null, error: spawnError(file, e) }));
+    child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      out.end();
+      err.end();
+      end({ code, signal });
+    });
+    return { ended, kill: (reason) => kill(new ExecError('cancelled', `${file}: ${reason} (killed)`)) };
+  };
+}
+
+function overlong(file: string, stream: string, max: number): ExecError {
+  return new ExecError('exec_output_limit', `${file}: a ${stream} line longer than ${max} characters (killed)`);
+}
+
+/**
+ * Splits a byte stream into lines: UTF-8 decoded across chunk boundaries, \n or \r\n endings
+ * removed, a last line without an ending delivered at end(). A line longer than `max`
+ * characters stops it: `tooLong` is called once and nothing more is delivered.
+ */
+export class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+  private broken = false;
+
+  constructor(
+    private readonly max: number,
+    private readonly line: (l: string) => void,
+    private readonly tooLong: (max: number) => void,
+  ) {}
+
+  push(d: Buffer): void {
+    this.take(this.decoder.write(d), false);
+  }
+
+  end(): void {
+    this.take(this.decoder.end(), true);
+  }
+
+  private take(text: string, final: boolean): void {
+    if (this.broken) return;
+    this.partial += text;
+    let nl: number;
+    while ((nl = this.partial.indexOf('\n')) !== -1) {
+      const l = this.partial.slice(0, nl);
+      this.partial = this.partial.slice(nl + 1);
+      const body = l.endsWith('\r') ? l.slice(0, -1) : l;
+      if (body.length > this.max) return this.stop();
+      this.line(body);
+    }
+    if (this.partial.length > this.max + 1) return this.stop(); // + 1: a \r waiting for its \n
+    if (final && this.partial !== '') {
+      const last = this.partial;
+      this.partial = '';
+      this.line(last);
+    }
+  }
+
+  private stop(): void {
+    this.broken = true;
+    this.partial = '';
+    this.tooLong(this.max);
+  }
+}
+
+/** Starts `file` in a process group of its own (detached), so a kill reaches what it started too. */
+function spawnGroup(spawn: SpawnFn, clock: Clock, stats: ExecStats, file: string, args: readonly string[]): ChildProcess | ExecError {
+  stats.runs++;
+  const began = clock.monotonic();
+  try {
+    return spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, windowsHide: true });
+  } catch (err) {
+    return new ExecError('exec_spawn_failed', `${file}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    stats.maxSpawnMs = Math.max(stats.maxSpawnMs, clock.monotonic() - began);
+  }
+}
+
+/** The error of a child that could not be started (the 'error' event before any 'exit'). */
+function spawnError(file: string, err: NodeJS.ErrnoException): ExecError {
+  return err.code === 'ENOENT'
+    ? new ExecError('exec_not_found', `${file}: command not found`, { cause: err })
+    : new ExecError('exec_spawn_failed', `${file}: ${err.message}`, { cause: err });
+}
+
+/** SIGKILL to the child's whole group, counted as unreaped until it has exited. */
+function killGroup(child: ChildProcess, stats: ExecStats): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  stats.unreaped++;
+  child.once('exit', () => stats.unreaped--);
   const pid = child.pid;
   try {
     if (pid !== undefined) process.kill(-pid, 'SIGKILL');
