@@ -1,7 +1,15 @@
 // The nvidia-smi command line as the simulated GPU host answers it: `--query-gpu` CSV (header,
 // units, placeholders, field spellings by driver version), `-i`, `-pl` with the real tool's
-// messages and exit codes, and `-L`. Written from the documented behaviour
-// (shared/reference/gpu-and-host.md §1-§2, man nvidia-smi), not from the agent's parser.
+// messages and exit codes, `-L`, and the loop options `-l [s]` / `-lms ms` (the device repeats
+// the query: sim-gpu-host.ts). Written from the documented behaviour (shared/reference/
+// gpu-and-host.md §1-§2, man nvidia-smi), not from the agent's parser.
+//
+// The loop as assumed here (no real GPU to check against): each iteration prints what a one-shot
+// query prints, except that the header line comes only with the first (`-l 1` output in
+// ksysguard-gpu #31 shows it once, then one row per GPU per interval, nothing between samples);
+// a GPU lost mid-loop is left out of later iterations with the same "Unable to determine the
+// device handle" line first; an error that ends a one-shot query (exit 2, 6, 9…) ends the loop
+// with that exit code, while a lost GPU (exit 15 one-shot) does not end it.
 
 import { GPU_IDLE_DEMAND, gpuSmClockMHz, gpuUncappedW, type GpuBoard, type GpuModel } from '../physics/loads/gpu-server.js';
 
@@ -102,7 +110,12 @@ interface Args {
   id?: string;
   powerLimit?: string;
   list?: boolean;
+  /** -l / -lms: repeat every this many ms. */
+  loopMs?: number;
 }
+
+/** -l's interval when none is given (man nvidia-smi). */
+const DEFAULT_LOOP_S = 5;
 
 function parseArgs(argv: readonly string[]): Args | undefined {
   const a: Args = {};
@@ -117,9 +130,21 @@ function parseArgs(argv: readonly string[]): Args | undefined {
     else if (name === '-i' || name === '--id') a.id = value();
     else if (name === '-pl' || name === '--power-limit') a.powerLimit = value();
     else if (name === '-L' || name === '--list-gpus') a.list = true;
-    else return undefined;
+    else if (name === '-lms' || name === '--loop-ms') a.loopMs = Number(value());
+    else if (name === '-l' || name === '--loop') {
+      // The interval is optional: take the next word only when it is a number.
+      const v = inline ?? (/^\d+$/.test(take(i) ?? '') ? take(i++) : undefined);
+      a.loopMs = 1000 * (v === undefined ? DEFAULT_LOOP_S : Number(v));
+    } else return undefined;
   }
+  if (a.loopMs !== undefined && !(Number.isInteger(a.loopMs) && a.loopMs > 0)) return undefined;
   return a;
+}
+
+/** The loop interval of a query that loops (-l / -lms), ms; undefined for a one-shot call. */
+export function loopInterval(argv: readonly string[]): number | undefined {
+  const a = parseArgs(argv);
+  return a?.query !== undefined ? a.loopMs : undefined;
 }
 
 function driverMajor(h: CliHost): number {
@@ -145,7 +170,7 @@ function format(v: Value, f: SimField, units: boolean): string {
   return units && f.unit ? `${s} ${f.unit}` : s;
 }
 
-function query(h: CliHost, a: Args): CliResult {
+function query(h: CliHost, a: Args, iteration: number): CliResult {
   const fmt = (a.format ?? '').split(',');
   if (fmt[0] !== 'csv' || !a.query) return BAD_ARGS;
   const names = a.query.split(',').map((n) => ALIASES.get(n) ?? n);
@@ -159,7 +184,7 @@ function query(h: CliHost, a: Args): CliResult {
   if (!gpus) return { stdout: 'No devices were found\n', stderr: '', code: 6 };
   const lines: string[] = a.id === undefined ? h.lost().map((b) => `Unable to determine the device handle for GPU ${b}: GPU is lost.  Reboot the system to recover this GPU`) : [];
   const units = !fmt.includes('nounits');
-  if (!fmt.includes('noheader')) lines.push(names.map((n) => (FIELDS.get(n)?.unit ? `${n} [${FIELDS.get(n)?.unit}]` : n)).join(', '));
+  if (!fmt.includes('noheader') && iteration === 0) lines.push(names.map((n) => (FIELDS.get(n)?.unit ? `${n} [${FIELDS.get(n)?.unit}]` : n)).join(', '));
   const all = h.visible();
   for (const g of gpus) {
     lines.push(names.map((n) => {
@@ -194,13 +219,16 @@ function powerLimit(h: CliHost, a: Args, euid: number): CliResult {
   return { stdout: `${lines.join('\n')}\nAll done.\n`, stderr: '', code: 0 };
 }
 
-/** Runs one nvidia-smi invocation against the host. */
-export function nvidiaSmi(h: CliHost, argv: readonly string[], euid: number): CliResult {
+/**
+ * Runs one nvidia-smi invocation against the host, or (`iteration` > 0) one later iteration of a
+ * looping query: the same output without the header.
+ */
+export function nvidiaSmi(h: CliHost, argv: readonly string[], euid: number, iteration = 0): CliResult {
   const a = parseArgs(argv);
   if (!a) return BAD_ARGS;
   if (h.visible().length === 0 && h.lost().length === 0) return { stdout: 'No devices were found\n', stderr: '', code: 6 };
   if (a.powerLimit !== undefined) return powerLimit(h, a, euid);
-  if (a.query !== undefined) return query(h, a);
+  if (a.query !== undefined) return query(h, a, iteration);
   if (a.list) return { stdout: h.visible().map((g, i) => `GPU ${i}: ${g.model.name} (UUID: ${g.uuid})\n`).join(''), stderr: '', code: 0 };
   const rows = h.visible().map((g, i) => `GPU ${i}  ${g.model.name}  ${g.board.avgW.toFixed(0)}W / ${g.board.limitW.toFixed(0)}W  ${g.board.tempC.toFixed(0)}C  ${(g.demand * 100).toFixed(0)}%`);
   return { stdout: `NVIDIA-SMI (rackpilot hw-sim)  Driver Version: ${h.driver}\n${rows.join('\n')}\n`, stderr: '', code: 0 };

@@ -1,8 +1,9 @@
 // A simulated GPU server ("rackpilot-sim-gpu-host"): N GPUs of one model inside a gpu-server load
 // of the physics, reached through the fake nvidia-smi (hw-sim/bin/nvidia-smi). The fake is a
 // real executable; it forwards its argv and effective uid over a loopback TCP connection to this
-// device (one JSON line each way, docs/hw-sim.md) and prints what comes back, so the agent
-// spawns, times out and kills a real process.
+// device (one JSON line; docs/hw-sim.md) and prints what comes back as it comes, so the agent
+// spawns, times out and kills a real process. A looping query (-l / -lms) is repeated here, on
+// real time, with the host's state and faults of the moment, until the fake is killed.
 //
 // The GPUs follow the load's workload and their enforced limits with a lag (physics/loads/
 // gpu-server.ts); their limits cap the server's draw, so the PDU outlet sees a cap take effect.
@@ -14,10 +15,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { nextRandom } from '../physics/step.js';
 import { gpuModel, gpuServerLimitW, newGpuBoard, stepGpuBoard, type GpuBoard, type GpuModel } from '../physics/loads/gpu-server.js';
 import type { Simulation } from '../simulation.js';
-import { nvidiaSmi, type CliGpu, type CliHost, type CliResult } from './nvidia-smi-cli.js';
+import { loopInterval, nvidiaSmi, type CliGpu, type CliHost, type CliResult } from './nvidia-smi-cli.js';
 
 export interface GpuHostFaults {
-  /** ok; hang (never answer); fail (answer `fail`); slow (answer after delayMs). */
+  /**
+   * ok; hang (never answer; a loop stops printing and never exits); fail (answer `fail`; a loop
+   * prints it and exits); slow (answer, or each iteration, after delayMs).
+   */
   readonly mode: 'ok' | 'hang' | 'fail' | 'slow';
   readonly delayMs: number;
   readonly fail: CliResult;
@@ -33,6 +37,8 @@ export interface GpuHostFaults {
   readonly oobLimitW: number | null;
   /** uids nvidia-smi treats as root for -pl ('any' = everyone). */
   readonly privilegedUids: readonly number[] | 'any';
+  /** Printed once, by the next iteration of a looping nvidia-smi, in place of its sample (a corrupted stream). */
+  readonly loopJunk: string | null;
 }
 
 /** The real tool's answer when the driver is not loaded (exit 9). */
@@ -43,7 +49,7 @@ export const DRIVER_NOT_LOADED: CliResult = {
 };
 
 export const NO_FAULTS: GpuHostFaults = {
-  mode: 'ok', delayMs: 0, fail: DRIVER_NOT_LOADED, na: [], lost: [], requiresReset: [], revertLimitAfterS: null, oobLimitW: null, privilegedUids: [0],
+  mode: 'ok', delayMs: 0, fail: DRIVER_NOT_LOADED, na: [], lost: [], requiresReset: [], revertLimitAfterS: null, oobLimitW: null, privilegedUids: [0], loopJunk: null,
 };
 
 export interface SimGpuHostOptions {
@@ -72,7 +78,9 @@ export class SimGpuHost {
   private rng: number;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  readonly stats = { calls: 0, limitSets: 0 };
+  /** Loops running (their fake nvidia-smi still connected), by the socket they print to. */
+  private readonly loops = new Set<Socket>();
+  readonly stats = { calls: 0, limitSets: 0, loopIterations: 0, loopsHung: 0 };
 
   constructor(private readonly sim: Simulation, readonly loadId: string, private readonly o: SimGpuHostOptions) {
     const load = sim.load(loadId);
@@ -104,6 +112,11 @@ export class SimGpuHost {
   gpu(slot: number): { uuid: string; busId: string; board: GpuBoard } | undefined {
     const g = this.gpus[slot];
     return g && { uuid: g.uuid, busId: g.busId, board: g.board };
+  }
+
+  /** Looping nvidia-smi processes connected right now (tests: a killed stream's loop ends). */
+  get activeLoops(): number {
+    return this.loops.size;
   }
 
   /** Runs one nvidia-smi call; undefined = the call hangs. */
@@ -151,10 +164,44 @@ export class SimGpuHost {
         return void sock.destroy();
       }
       const argv = Array.isArray(req.argv) ? req.argv.map(String) : [];
-      void this.run(argv, typeof req.euid === 'number' ? req.euid : -1).then((res) => {
+      const euid = typeof req.euid === 'number' ? req.euid : -1;
+      sock.removeAllListeners('data');
+      const everyMs = loopInterval(argv);
+      if (everyMs !== undefined) return this.loop(sock, argv, euid, everyMs);
+      void this.run(argv, euid).then((res) => {
         if (res && !sock.destroyed) sock.end(JSON.stringify(res) + '\n');
       });
     });
+  }
+
+  /**
+   * A looping query: one iteration now and one every `everyMs` after the previous one printed,
+   * each with the host's state and faults of that moment, sent as {stdout, stderr} lines; an
+   * error ends it with a final line that has the exit code. Ends when the fake disconnects.
+   */
+  private loop(sock: Socket, argv: readonly string[], euid: number, everyMs: number): void {
+    this.stats.calls++;
+    this.loops.add(sock);
+    let timer: NodeJS.Timeout | undefined;
+    sock.once('close', () => {
+      clearTimeout(timer);
+      this.loops.delete(sock);
+    });
+    let iteration = 0;
+    const tick = async (): Promise<void> => {
+      const f = this.faults;
+      if (f.mode === 'hang') return void this.stats.loopsHung++; // stuck: prints nothing more, never exits
+      if (f.mode === 'slow') await new Promise((r) => setTimeout(r, f.delayMs));
+      if (sock.destroyed) return;
+      const junk = this.faults.loopJunk;
+      const res = f.mode === 'fail' ? f.fail : junk !== null ? { stdout: `${junk}\n`, stderr: '', code: 0 } : nvidiaSmi(this.cliHost(), argv, euid, iteration++);
+      if (junk !== null) this.faults = { ...this.faults, loopJunk: null };
+      this.stats.loopIterations++;
+      if (res.code !== 0 && res.code !== 15) return void sock.end(JSON.stringify(res) + '\n');
+      sock.write(JSON.stringify({ stdout: res.stdout, stderr: res.stderr }) + '\n');
+      timer = setTimeout(() => void tick(), everyMs);
+    };
+    void tick();
   }
 
   private cliHost(): CliHost {

@@ -1,10 +1,14 @@
 // hw-sim's simulated GPU server without the agent: per-GPU physics (workload and limit with a
-// lag), what the PDU outlet sees, and the nvidia-smi command line (messages, exit codes, faults).
+// lag), what the PDU outlet sees, and the nvidia-smi command line (messages, exit codes, faults);
+// and the fake nvidia-smi looping (-l / -lms) as a real process served by the device.
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { loopInterval } from '../../hw-sim/devices/nvidia-smi-cli.js';
 import { SimGpuHost } from '../../hw-sim/devices/sim-gpu-host.js';
 import { GPU_AMBIENT_C, gpuModel, gpuServerSpec, gpuTargetW } from '../../hw-sim/physics/loads/gpu-server.js';
 import { Simulation } from '../../hw-sim/simulation.js';
-import { gpuScenario } from '../support/gpu.js';
+import { gpuScenario, SIM_BIN } from '../support/gpu.js';
+import { until } from '../support/wait.js';
 
 const ROOT = 0;
 const USER = 1000;
@@ -118,5 +122,84 @@ describe('nvidia-smi command line', () => {
     expect(column((await smi(host, '--query-gpu=power.limit,enforced.power.limit --format=csv,nounits')).stdout, 1)[0]).toBe('500.00');
     sim.advance(2.5);
     expect(host.gpu(0)!.board.limitW).toBe(700);
+  });
+});
+
+/** The fake nvidia-smi as a real process against `host` (served on a loopback port), its output as it comes. */
+async function fake(host: SimGpuHost, args: string[]): Promise<{ out: () => string; err: () => string; exit: Promise<number | null>; kill: () => void }> {
+  const { port } = await host.listen('127.0.0.1', 0);
+  const child = spawn(`${SIM_BIN}/nvidia-smi`, args, { env: { ...process.env, RACKPILOT_SIM_NVSMI: `127.0.0.1:${port}` } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { out: () => out, err: () => err, exit, kill: () => child.kill('SIGKILL') };
+}
+
+const rowsOf = (text: string): string[] => text.split('\n').filter((l) => /^\d+, /.test(l));
+
+describe('nvidia-smi loop (-l, -lms)', () => {
+  it('-lms N / -l [N] (5 s when no number follows) on queries only; a bad interval is invalid input', async () => {
+    expect(loopInterval(['--query-gpu=index', '--format=csv', '-lms', '250'])).toBe(250);
+    expect(loopInterval(['--query-gpu=index', '--format=csv', '-l', '2'])).toBe(2000);
+    expect(loopInterval(['--query-gpu=index', '-l', '--format=csv'])).toBe(5000);
+    expect(loopInterval(['--query-gpu=index', '--format=csv'])).toBeUndefined();
+    expect(loopInterval(['-i', '0', '-pl', '300', '-l', '1'])).toBeUndefined();
+    const { host } = make();
+    expect((await smi(host, '--query-gpu=index --format=csv -lms 0')).code).toBe(2);
+  });
+
+  it('repeats the query with the host’s state of the moment, the header once; faults apply mid-loop; a kill ends it', async () => {
+    const { host } = make({ gpus: 2 });
+    try {
+      const p = await fake(host, ['--query-gpu=index,uuid,power.draw,temperature.gpu', '--format=csv,nounits', '-lms', '100']);
+      await until(() => rowsOf(p.out()).length >= 4 || undefined, { what: 'two samples' });
+      expect(p.out().split('\n')[0]).toBe('index, uuid, power.draw [W], temperature.gpu');
+      host.setFaults({ na: ['power.draw'] });
+      await until(() => /\[N\/A\]/.test(p.out()) || undefined, { what: '[N/A] mid-loop' });
+      host.setFaults({ lost: [0] });
+      await until(() => p.out().includes('GPU is lost') || undefined, { what: 'a GPU lost mid-loop' });
+      const after = p.out().slice(p.out().indexOf('Unable to determine'));
+      const sample = rowsOf(after.split('\n').slice(1).join('\n'));
+      expect(sample[0]).toBe(`0, ${host.gpu(1)!.uuid}, [N/A], ${Math.round(host.gpu(1)!.board.tempC)}`); // renumbered, GPU 0 gone
+      expect(p.out().match(/^index, /gm)).toHaveLength(1);
+      expect(host.activeLoops).toBe(1);
+      p.kill();
+      expect(await p.exit).toBeNull();
+      await until(() => host.activeLoops === 0, { what: 'the loop to end with its process' });
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('hang: the loop stops printing and the process lives on; fail: it prints the failure and exits with its code', async () => {
+    const { host } = make({ gpus: 1 });
+    try {
+      const hung = await fake(host, ['--query-gpu=index,uuid', '--format=csv,noheader', '-lms', '100']);
+      await until(() => rowsOf(hung.out()).length >= 1 || undefined, { what: 'a first sample' });
+      host.setFaults({ mode: 'hang' });
+      await until(() => host.stats.loopsHung === 1, { what: 'the loop to notice the hang' });
+      const iterations = host.stats.loopIterations;
+      await until(() => rowsOf(hung.out()).length === iterations || undefined, { what: 'what was printed before the hang' });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(rowsOf(hung.out())).toHaveLength(iterations); // nothing more, and the process is still there
+      expect(host.activeLoops).toBe(1);
+      hung.kill();
+      await hung.exit;
+      host.setFaults({ mode: 'ok' });
+      const failing = await fake(host, ['--query-gpu=index,uuid', '--format=csv,noheader', '-l', '1']);
+      await until(() => rowsOf(failing.out()).length >= 1 || undefined, { what: 'a first sample' });
+      host.setFaults({ mode: 'fail' });
+      expect(await failing.exit).toBe(9);
+      expect(failing.out()).toContain("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver");
+      host.setFaults({ mode: 'ok', loopJunk: 'garbled' });
+      const junk = await fake(host, ['--query-gpu=index,uuid', '--format=csv,noheader', '-lms', '100']);
+      await until(() => rowsOf(junk.out()).length >= 1 || undefined, { what: 'a sample after the junk' });
+      expect(junk.out().split('\n')[0]).toBe('garbled');
+      junk.kill();
+    } finally {
+      await host.close();
+    }
   });
 });
