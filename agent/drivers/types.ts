@@ -19,9 +19,8 @@ export interface DeviceInfo {
 export interface PollResult {
   /**
    * One sample per series of the driver, bad quality where a value could not be read. A driver
-   * that reads on its own slower interval (drivers/background.ts) returns no samples and
-   * `requests: 0` when nothing new was read since the previous poll; its health is then left
-   * as it was.
+   * whose device reports on its own (a GPU server's nvidia-smi stream) returns NOTHING_NEW when
+   * nothing arrived since the previous poll; its health is then left as it was.
    */
   readonly samples: readonly Sample[];
   /** Requests that failed in this poll (0 when the poll fully succeeded). */
@@ -31,14 +30,22 @@ export interface PollResult {
   readonly error?: string;
 }
 
+/** What poll() returns when nothing new was read since the previous poll. */
+export const NOTHING_NEW: PollResult = { samples: [], failed: 0, requests: 0 };
+
 /**
- * A driver's own poll schedule, for devices that are read less often than the PDU cycle (miners:
- * every 5–15 s). Drivers that share an interval form a poll group with its own fixed-rate
- * scheduler, so a slow group never delays the PDU cycle. Their series carry `maxAgeMs`.
+ * A driver's own poll schedule: the one way slow devices are read (miners every 5–15 s, the
+ * controller host every 10 s, GPU servers read one nvidia-smi call at a time). Drivers that share
+ * an interval form a poll group with its own fixed-rate scheduler, so a slow group never delays
+ * the PDU cycle; a poll that outlives its interval is aborted by the group's deadline. Their
+ * series carry `maxAgeMs`.
  */
 export interface PollSchedule {
   readonly intervalMs: number;
-  /** At most this many drivers of the group poll at once (the smallest value in a group applies). */
+  /**
+   * At most this many drivers of the group poll at once (the smallest value in a group applies;
+   * Infinity: no bound of the driver's own, so it never narrows a group it shares).
+   */
   readonly concurrency: number;
 }
 

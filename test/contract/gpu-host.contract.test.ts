@@ -2,7 +2,9 @@
 // always, and against a real one when RACKPILOT_CONTRACT_NVIDIA_SMI is set: "local" (this
 // machine) or "ssh:[user@]host". Read-only: it never sets a power limit. The same assertions
 // hold for both: rackpilot's header check passes column by column, every GPU row parses, no
-// value is misread ("invalid"), and the limits are consistent (min ≤ limit ≤ max).
+// value is misread ("invalid"), the limits are consistent (min ≤ limit ≤ max), and the
+// long-lived `-lms` stream frames into samples of every GPU (the assumptions blocks.ts makes
+// about the loop's output are checked here on real hardware).
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { num, text } from '../../agent/drivers/gpu/csv.js';
@@ -11,13 +13,15 @@ import { F, GPU_FIELDS } from '../../agent/drivers/gpu/fields.js';
 import { NvidiaSmiReader } from '../../agent/drivers/gpu/reader.js';
 import { NvidiaSmiRunner, sshPrefix, type NvidiaSmiAccess } from '../../agent/drivers/gpu/runner.js';
 import { FakeClock, systemClock } from '../../agent/runtime/clock.js';
-import { createExec } from '../../agent/runtime/exec.js';
+import { createExec, createExecStream } from '../../agent/runtime/exec.js';
 import { nullLogger } from '../../agent/runtime/log.js';
 import { startSimulator, type RunningSim } from '../../hw-sim/run.js';
 import { gpu } from '../../hw-sim/scenarios/gpu.js';
 import { fakeNvidiaSmiOnPath } from '../support/gpu.js';
+import { until } from '../support/wait.js';
 
 const exec = createExec(spawn, systemClock);
+const execStream = createExecStream(spawn, systemClock);
 
 function realTarget(): NvidiaSmiAccess | undefined {
   const spec = process.env['RACKPILOT_CONTRACT_NVIDIA_SMI'];
@@ -65,23 +69,32 @@ function contract(access: () => NvidiaSmiAccess): void {
     });
   });
 
-  it('the driver reads every series of every GPU with no "invalid" reading', async () => {
-    const probe = await new NvidiaSmiReader(new NvidiaSmiRunner(access(), exec), GPU_FIELDS, systemClock, nullLogger).read(undefined);
-    const gpus = probe.ok ? probe.rows.length : 1;
-    const clock = new FakeClock();
-    const d = new GpuHostDriver({ id: 'g', gpus, intervalMs: 2000, restoreTo: 'startup', reapply: false }, new NvidiaSmiRunner(access(), exec), clock, nullLogger);
-    try {
-      await d.poll(new AbortController().signal);
-      await d.settle();
-      const r = await d.poll(new AbortController().signal);
-      expect(r).toMatchObject({ requests: 1, failed: 0 });
-      expect(r.samples).toHaveLength(d.series.length);
-      expect(r.samples.filter((s) => s.reading.quality === 'invalid')).toEqual([]);
-      expect(r.samples.find((s) => s.key === 'g/gpu.power.limit/0')?.reading.quality).toBe('ok');
-    } finally {
-      await d.close();
-    }
-  });
+  for (const stream of [false, true]) {
+    it(`the driver reads every series of every GPU with no "invalid" reading (${stream ? 'streaming' : 'one call per poll'})`, async () => {
+      const probe = await new NvidiaSmiReader(new NvidiaSmiRunner(access(), exec), GPU_FIELDS, systemClock, nullLogger).read(undefined);
+      const gpus = probe.ok ? probe.rows.length : 1;
+      const clock = new FakeClock();
+      const d = new GpuHostDriver({ id: 'g', gpus, intervalMs: 500, restoreTo: 'startup', reapply: false, stream }, new NvidiaSmiRunner(access(), exec, execStream), clock, nullLogger);
+      try {
+        const signal = new AbortController().signal;
+        // Streaming: the check's reading, then two samples of the stream itself.
+        const readings = stream ? 3 : 1;
+        for (let i = 0; i < readings; i++) {
+          const r = await until(async () => {
+            const x = await d.poll(signal);
+            return x.requests ? x : undefined;
+          }, { what: `reading ${i + 1}`, timeoutMs: 20_000 });
+          expect(r).toMatchObject({ requests: 1, failed: 0 });
+          expect(r.samples).toHaveLength(d.series.length);
+          expect(r.samples.filter((s) => s.reading.quality === 'invalid')).toEqual([]);
+          expect(r.samples.find((s) => s.key === 'g/gpu.power.limit/0')?.reading.quality).toBe('ok');
+        }
+        if (stream) expect(d.counters()).toMatchObject({ streamStarts: 1, streamGarbage: 0, streamExits: 0 });
+      } finally {
+        await d.close();
+      }
+    });
+  }
 }
 
 describe('hw-sim rackpilot-sim-gpu-host', () => {

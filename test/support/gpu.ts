@@ -42,3 +42,21 @@ export async function fakeSudo(): Promise<string> {
   await chmod(path, 0o755);
   return path;
 }
+
+/**
+ * A stand-in for ssh, first in a directory of its own: logs its arguments to `log`, takes its
+ * options and destination, then runs the remote words through a shell as the remote sshd would,
+ * with hw-sim's fake nvidia-smi first on that shell's PATH. Returns the directory (for PATH).
+ */
+export async function fakeSsh(log: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rp-ssh-'));
+  await writeFile(join(dir, 'ssh'), [
+    '#!/bin/sh',
+    `echo "$@" >> ${log}`,
+    'while [ $# -gt 0 ]; do case "$1" in -o|-p|-i|-l) shift 2;; -*) shift;; *) break;; esac; done',
+    'shift',
+    `PATH=${SIM_BIN}:$PATH exec sh -c "$*"`,
+  ].join('\n') + '\n');
+  await chmod(join(dir, 'ssh'), 0o755);
+  return dir;
+}

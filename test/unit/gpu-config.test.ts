@@ -24,12 +24,13 @@ async function issues(devices: unknown[]): Promise<string[]> {
 }
 
 describe('gpu-host and host config', () => {
-  it('fills defaults: local nvidia-smi every 2 s, 5 s timeout, restore to the startup limit, ai-flexible load', async () => {
-    const c = await load([{ id: 'gpu-01', type: 'gpu-host', gpus: 8 }, { id: 'ctl', type: 'host' }]);
+  it('fills defaults: local nvidia-smi streaming every 2 s, 5 s timeout, restore to the startup limit, ai-flexible load', async () => {
+    const c = await load([{ id: 'gpu-01', type: 'gpu-host', gpus: 8 }, { id: 'ctl', type: 'host' }, { id: 'gpu-02', type: 'gpu-host', gpus: 8, stream: false }]);
     expect(c.devices[0]).toEqual({
-      id: 'gpu-01', type: 'gpu-host', gpus: 8, prefix: [], setPrefix: [], nvidiaSmi: 'nvidia-smi', intervalMs: 2000, timeoutMs: 5000,
+      id: 'gpu-01', type: 'gpu-host', gpus: 8, prefix: [], setPrefix: [], nvidiaSmi: 'nvidia-smi', intervalMs: 2000, timeoutMs: 5000, stream: true,
       restoreTo: 'startup', reapply: true, load: { class: 'ai-flexible', priority: 0 }, labels: {},
     });
+    expect(c.devices[2]).toMatchObject({ id: 'gpu-02', stream: false });
     expect(c.devices[1]).toEqual({ id: 'ctl', type: 'host', intervalMs: 10_000, disks: ['/'], temperatures: true, labels: {} });
   });
 
@@ -39,6 +40,7 @@ describe('gpu-host and host config', () => {
     expect(await issues([{ id: 'g', type: 'gpu-host', gpus: 8, nvidiaSmi: 'nvidia-smi; reboot' }])).toEqual([expect.stringMatching(/^devices\[0\]\.nvidiaSmi: must be a word of letters, digits/)]);
     expect(await issues([{ id: 'g', type: 'gpu-host', gpus: 8, ssh: { host: '-oBatchMode' } }])).toEqual(['devices[0].ssh.host: must not start with "-"']);
     expect(await issues([{ id: 'g', type: 'gpu-host', gpus: 8, restoreTo: 'max' }])).toEqual(['devices[0].restoreTo: must be one of startup, default (got "max")']);
+    expect(await issues([{ id: 'g', type: 'gpu-host', gpus: 8, stream: 'no' }])).toEqual([expect.stringMatching(/^devices\[0\]\.stream: must be /)]);
     expect(await issues([{ id: 'g', type: 'gpu-host', gpus: 8, sshh: {} }])).toEqual(['devices[0].sshh: unknown key (did you mean "ssh"?)']);
     expect(await issues([{ id: 'h', type: 'host', disks: ['var'] }])).toEqual([expect.stringMatching(/^devices\[0\]\.disks\[0\]: must be an absolute path/)]);
     expect(await issues([{ id: 'h', type: 'host', intervalMs: 100 }])).toEqual([expect.stringMatching(/^devices\[0\]\.intervalMs: must be/)]);
@@ -68,5 +70,8 @@ describe('gpu-host and host config', () => {
     const err = await runner.run(['-i', '0; reboot'], undefined).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(ExecError);
     expect((err as ExecError).message).toContain('refusing to run nvidia-smi with the unsafe word "0; reboot"');
+    const lines = { onStdout: () => undefined, onStderr: () => undefined };
+    expect((await runner.stream(['-lms', '500;reboot'], lines).ended).error?.message).toContain('refusing to run nvidia-smi with the unsafe word "500;reboot"');
+    expect((await runner.stream(['-lms', '500'], lines).ended).error?.message).toContain('no stream runner');
   });
 });

@@ -24,10 +24,12 @@ export const gpuHostDeviceShape = s.object({
   /** Words before nvidia-smi for -pl only, which needs root: e.g. ["sudo", "-n"]. */
   setPrefix: s.array(safeWord).default([]),
   nvidiaSmi: safeWord.default('nvidia-smi'),
-  /** How often nvidia-smi runs; off the poll cycle, so a slow call never delays the PDUs. */
+  /** How often the GPUs are sampled (nvidia-smi's -lms, or one call per interval); never in the PDU cycle's way. */
   intervalMs: s.int({ min: 500, max: 3_600_000, unit: 'ms' }).default(2000),
-  /** Per nvidia-smi call; the call (and its process group) is killed after it. */
+  /** Per nvidia-smi call; the call (and its process group) is killed after it. A stream is restarted after 2 × intervalMs + this without a sample. */
   timeoutMs: s.int({ min: 100, max: 120_000, unit: 'ms' }).default(5000),
+  /** One long-lived `nvidia-smi -lms` per server (true), or one call per interval (false: hosts where the loop misbehaves). */
+  stream: s.boolean().default(true),
   /** The limit restored when a cap ends: the one found before the first change, or the default. */
   restoreTo: s.enum(['startup', 'default'] as const).default('startup'),
   /** Set a held cap again when the driver raised the limit back. */

@@ -1,4 +1,5 @@
-// Pure parser for `nvidia-smi --query-gpu=… --format=csv,nounits` output (with its header line).
+// Pure parser for `nvidia-smi --query-gpu=… --format=csv,nounits` output (with its header line);
+// rowCells() also parses the rows of a header-less stream (stream.ts) against a checked header.
 // Columns are mapped by query order and the header is checked against what each column should be
 // called; values that are not values (`[N/A]`, `[Not Supported]`, …) become null with the reason
 // kept, never a number (reference gpu-and-host.md §1.1, §1.3).
@@ -127,26 +128,30 @@ export function parseQueryCsv(text: string, columns: readonly { readonly field: 
       mismatches.push({ column: columns.length, key: '(extra)', expected: '(end of header)', got: names.slice(columns.length).join(SEP) });
     }
   }
-  const bad = new Map(mismatches.map((m) => [m.column, m]));
   const rows: Record<string, Cell>[] = [];
   for (const line of headerAt === -1 ? lines : lines.slice(headerAt + 1)) {
     const cells = splitRow(line, columns.length);
-    if (!cells) {
-      stray.push(line);
-      continue;
-    }
-    const row: Record<string, Cell> = {};
-    columns.forEach((c, i) => {
-      const m = bad.get(i);
-      row[c.field.key] = headerAt === -1
-        ? { ok: false, quality: 'invalid', reason: 'no header line in nvidia-smi output: columns cannot be checked' }
-        : m
-          ? { ok: false, quality: 'invalid', reason: `column ${i + 1} is "${m.got}", expected "${m.expected}" (field renamed or reordered by the driver)` }
-          : parseCell(cells[i] ?? '', c.field.type);
-    });
-    rows.push(row);
+    if (cells) rows.push(rowCells(cells, columns, headerAt === -1 ? 'no header' : mismatches));
+    else stray.push(line);
   }
   return { headerFound: headerAt !== -1, mismatches, rows, stray };
+}
+
+/**
+ * One row's cells by field key. Columns whose header did not match what was asked (or every
+ * column, when there was no header to check them against) are invalid, never read.
+ */
+export function rowCells(cells: readonly string[], columns: readonly { readonly field: GpuField }[], header: readonly HeaderMismatch[] | 'no header'): Record<string, Cell> {
+  const row: Record<string, Cell> = {};
+  columns.forEach((c, i) => {
+    const m = header === 'no header' ? undefined : header.find((x) => x.column === i);
+    row[c.field.key] = header === 'no header'
+      ? { ok: false, quality: 'invalid', reason: 'no header line in nvidia-smi output: columns cannot be checked' }
+      : m
+        ? { ok: false, quality: 'invalid', reason: `column ${i + 1} is "${m.got}", expected "${m.expected}" (field renamed or reordered by the driver)` }
+        : parseCell(cells[i] ?? '', c.field.type);
+  });
+  return row;
 }
 
 /** The numeric value of a cell, or null. */

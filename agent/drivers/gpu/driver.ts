@@ -1,5 +1,9 @@
-// The GPU server driver: every GPU of one host from one nvidia-smi call per interval, read off
-// the poll cycle (BackgroundSampler), plus one power-limit actuator per GPU.
+// The GPU server driver: every GPU of one host from one nvidia-smi, plus one power-limit actuator
+// per GPU. Two ways to read (docs/gpu.md):
+//   - stream (default): one long-lived `nvidia-smi … -lms <intervalMs>` per host (stream.ts);
+//     poll() never waits, it hands over the newest sample, so the driver sits in the main cycle;
+//   - one-shot (`stream: false`): one `nvidia-smi --query-gpu` call per poll, in a poll group of
+//     its own interval (`schedule`), so a slow call never delays the PDU cycle.
 //
 // Series are per configured GPU (channel "0".."N-1", the index at first sighting, followed by
 // UUID afterwards). A GPU missing from the output, a failed call, a renamed column or a
@@ -9,14 +13,14 @@ import { bad, checked, type Reading, type Sample } from '../../core/reading.js';
 import { seriesKey, type SeriesSpec } from '../../core/series.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Logger } from '../../runtime/log.js';
-import { BackgroundSampler } from '../background.js';
-import type { ActuatingDriver, ActuationResult, ActuatorCapabilities, ActuatorCommand, DeviceInfo, PollResult, PowerActuator } from '../types.js';
+import { NOTHING_NEW, type ActuatingDriver, type ActuationResult, type ActuatorCapabilities, type ActuatorCommand, type DeviceInfo, type PollResult, type PollSchedule, type PowerActuator } from '../types.js';
 import { num, text, type Cell } from './csv.js';
 import { F, GPU_FIELDS, LIMIT_FIELDS, type GpuField } from './fields.js';
 import { GpuLimits, type RestoreTo } from './limits.js';
-import { NvidiaSmiReader } from './reader.js';
+import { NvidiaSmiReader, type GpuRead } from './reader.js';
 import type { NvidiaSmiRunner } from './runner.js';
 import { GpuSlots, type GpuRow } from './slots.js';
+import { NvidiaSmiStream, type StreamRead } from './stream.js';
 
 export interface GpuHostOptions {
   readonly id: string;
@@ -24,7 +28,11 @@ export interface GpuHostOptions {
   readonly intervalMs: number;
   readonly restoreTo: RestoreTo;
   readonly reapply: boolean;
+  /** One long-lived nvidia-smi per host (default) instead of a call per poll. */
+  readonly stream: boolean;
   readonly labels?: Readonly<Record<string, string>>;
+  /** Jitter of the stream's restart backoff (tests; default Math.random). */
+  readonly random?: () => number;
 }
 
 const SERIES_FIELDS = GPU_FIELDS.filter((f): f is GpuField & { series: NonNullable<GpuField['series']> } => f.series !== undefined);
@@ -35,10 +43,14 @@ export class GpuHostDriver implements ActuatingDriver {
   readonly series: readonly SeriesSpec[];
   readonly slots: GpuSlots;
   readonly limits: GpuLimits;
+  /** One-shot mode only: polled in a group of its own interval, off the PDU cycle. */
+  readonly schedule?: PollSchedule;
   private readonly reader: NvidiaSmiReader;
-  private readonly sampler: BackgroundSampler;
+  private readonly stream: NvidiaSmiStream | undefined;
+  /** Stream mode: the newest reading not yet handed over. */
+  private latest: StreamRead | undefined;
   private readonly acts: readonly PowerActuator[];
-  private readonly stats = { missingGpus: 0, extraGpus: 0, headerMismatches: 0 };
+  private readonly stats = { missingGpus: 0, extraGpus: 0, headerMismatches: 0, readsSkipped: 0 };
 
   constructor(
     private readonly o: GpuHostOptions,
@@ -59,34 +71,52 @@ export class GpuHostDriver implements ActuatingDriver {
       device: o.id, runner, reader: new NvidiaSmiReader(runner, LIMIT_FIELDS, clock, log), slots: this.slots,
       restoreTo: o.restoreTo, reapply: o.reapply, clock, log,
     });
-    this.sampler = new BackgroundSampler(clock, o.intervalMs, (signal) => this.readAll(signal));
+    if (o.stream) {
+      this.stream = new NvidiaSmiStream({
+        runner, reader: this.reader, intervalMs: o.intervalMs, clock, log, ...(o.random ? { random: o.random } : {}),
+        onRead: (r) => {
+          if (this.latest) this.stats.readsSkipped++;
+          this.latest = r;
+        },
+      });
+    } else {
+      this.schedule = { intervalMs: o.intervalMs, concurrency: Infinity };
+    }
     this.acts = Array.from({ length: o.gpus }, (_, slot) => new GpuLimitActuator(this, slot, 1000 + o.intervalMs));
   }
 
-  /** Never waits for nvidia-smi: returns the read completed since the last poll, if any. */
-  async poll(_signal: AbortSignal): Promise<PollResult> {
-    return this.sampler.take();
+  /**
+   * Stream mode: never waits; starts the stream on the first call and hands over the newest
+   * reading since the last poll (or nothing new). One-shot mode: one nvidia-smi call, bounded
+   * by `timeoutMs` and by `signal` (the next due poll).
+   */
+  async poll(signal: AbortSignal): Promise<PollResult> {
+    if (this.stream) {
+      this.stream.start();
+      const r = this.latest;
+      this.latest = undefined;
+      return r ? this.result(r.read, r.startedMs) : NOTHING_NEW;
+    }
+    const startedMs = this.clock.monotonic();
+    const read = await this.reader.read(signal);
+    const cut = !read.ok && read.code === 'cancelled' && signal.aborted;
+    return this.result(cut ? { ...read, message: `nvidia-smi did not answer before the next poll (${this.o.intervalMs} ms; killed)` } : read, startedMs);
   }
 
   actuators(): readonly PowerActuator[] {
     return this.acts;
   }
 
-  /** Waits for a read in flight (tests, diag). */
-  settle(): Promise<void> {
-    return this.sampler.settle();
-  }
-
   counters(): Readonly<Record<string, number>> {
     return {
       ...this.stats, reads: this.reader.stats.reads, readFailures: this.reader.stats.failures, fieldsDropped: this.reader.stats.fieldsDropped,
-      maxReadMs: Math.round(this.sampler.stats.maxReadMs), ...prefixed('limit', this.limits.stats),
+      maxReadMs: Math.round(this.reader.stats.maxReadMs), ...prefixed('limit', this.limits.stats), ...(this.stream ? prefixed('stream', this.stream.stats) : {}),
     };
   }
 
   /** Stops reading and puts back every limit rackpilot changed. Idempotent. */
   async close(): Promise<void> {
-    await this.sampler.close();
+    await this.stream?.close();
     await this.limits.idle();
     for (const r of await this.limits.restoreAll()) {
       if (r.ok && r.verified) this.log.info('GPU power limit restored on shutdown', { device: this.o.id, detail: r.detail });
@@ -94,9 +124,8 @@ export class GpuHostDriver implements ActuatingDriver {
     }
   }
 
-  private async readAll(signal: AbortSignal): Promise<PollResult> {
-    const started = this.clock.monotonic();
-    const read = await this.reader.read(signal);
+  /** Samples of every series from one reading (`startedMs`: monotonic, its values measured no earlier). */
+  private result(read: GpuRead, started: number): PollResult {
     if (!read.ok) {
       const r = bad(read.quality, read.timeMs, read.message);
       return { samples: this.series.map((s) => ({ key: seriesKey(s.device, s.quantity, s.channel), reading: r })), failed: 1, requests: 1, error: read.message };
@@ -114,7 +143,8 @@ export class GpuHostDriver implements ActuatingDriver {
       if (row) this.limits.observe(slot, started, { limitW: num(row[F.limit]), minW: num(row[F.minLimit]), maxW: num(row[F.maxLimit]) });
       samples.push(...this.slotSamples(slot, row, read.timeMs));
     });
-    const error = missing ? `${missing} of ${this.o.gpus} GPUs missing from nvidia-smi output${read.partial ? `: ${read.partial}` : ''}` : read.mismatches.length ? 'nvidia-smi header differs from the query' : undefined;
+    const why = read.partial ?? read.messages[0];
+    const error = missing ? `${missing} of ${this.o.gpus} GPUs missing from nvidia-smi output${why ? `: ${why}` : ''}` : read.mismatches.length ? 'nvidia-smi header differs from the query' : undefined;
     return { samples, failed: missing || read.mismatches.length ? 1 : 0, requests: 1, ...(error ? { error } : {}) };
   }
 

@@ -15,10 +15,11 @@ export const gpuHostFamily: DeviceFamily<GpuHostDeviceConfig, undefined> = {
   },
   create(d, _r, deps) {
     if (!deps.exec) throw new Error(`device ${d.id}: gpu-host needs a command runner (DriverDeps.exec, provided by agent/main.ts)`);
+    if (d.stream && !deps.execStream) throw new Error(`device ${d.id}: gpu-host streaming needs DriverDeps.execStream (provided by agent/main.ts), or stream: false`);
     const log = deps.log.child({ device: d.id });
     return new GpuHostDriver(
-      { id: d.id, gpus: d.gpus, intervalMs: d.intervalMs, restoreTo: d.restoreTo, reapply: d.reapply, labels: d.labels },
-      new NvidiaSmiRunner(accessOf(d), deps.exec),
+      { id: d.id, gpus: d.gpus, intervalMs: d.intervalMs, restoreTo: d.restoreTo, reapply: d.reapply, stream: d.stream, labels: d.labels },
+      new NvidiaSmiRunner(accessOf(d), deps.exec, deps.execStream),
       deps.clock,
       log,
     );

@@ -34,6 +34,8 @@ export type GpuRead =
     readonly durationMs: number;
     /** One record per GPU row by field key; fields the driver lacks are 'unsupported' cells. */
     readonly rows: readonly Readonly<Record<string, Cell>>[];
+    /** The columns queried, in order, each under the spelling this driver accepted. */
+    readonly columns: readonly QueryColumn[];
     readonly mismatches: readonly HeaderMismatch[];
     /** nvidia-smi's messages besides the table (a GPU that fell off the bus, warnings). */
     readonly messages: readonly string[];
@@ -44,10 +46,15 @@ export type GpuRead =
 
 const INVALID_FIELD = /Field "([^"]+)" is not a valid field to query/;
 
+export interface QueryColumn {
+  readonly field: GpuField;
+  readonly spelling: string;
+}
+
 export class NvidiaSmiReader {
   /** Index into each field's spellings; -1 = the driver does not have the field. */
   private readonly spelling = new Map<string, number>();
-  readonly stats = { reads: 0, failures: 0, fieldsDropped: 0 };
+  readonly stats = { reads: 0, failures: 0, fieldsDropped: 0, maxReadMs: 0 };
   /** The last header mismatches logged (logged again only when they change). */
   private lastMismatches = '[]';
 
@@ -85,8 +92,8 @@ export class NvidiaSmiReader {
     return this.fail({ quality: 'unsupported', code: 'gpu_field_unknown', message: 'nvidia-smi kept rejecting query fields' });
   }
 
-  private columns(): { field: GpuField; spelling: string }[] {
-    const out: { field: GpuField; spelling: string }[] = [];
+  private columns(): QueryColumn[] {
+    const out: QueryColumn[] = [];
     for (const f of this.fields) {
       const i = this.spelling.get(f.key) ?? 0;
       const spelling = f.query[i];
@@ -112,8 +119,18 @@ export class NvidiaSmiReader {
     return undefined;
   }
 
-  private parse(res: ExecResult, columns: readonly { field: GpuField; spelling: string }[]): GpuRead {
+  /** A row with the fields this driver lacks (left out of the query) added as 'unsupported' cells. */
+  complete(row: Readonly<Record<string, Cell>>): Readonly<Record<string, Cell>> {
+    const missing = this.fields.filter((f) => this.spelling.get(f.key) === -1);
+    if (missing.length === 0) return row;
+    const full: Record<string, Cell> = { ...row };
+    for (const f of missing) full[f.key] = { ok: false, quality: 'unsupported', reason: `this driver's nvidia-smi has no field ${f.query.join(' or ')}` };
+    return full;
+  }
+
+  private parse(res: ExecResult, columns: readonly QueryColumn[]): GpuRead {
     const timeMs = this.clock.now();
+    this.stats.maxReadMs = Math.max(this.stats.maxReadMs, res.durationMs);
     const parsed = parseQueryCsv(res.stdout, columns);
     if (res.code !== 0 && parsed.rows.length === 0) {
       const meaning = res.code !== null ? NVIDIA_SMI_EXIT[res.code] : undefined;
@@ -122,17 +139,12 @@ export class NvidiaSmiReader {
     if (!parsed.headerFound && parsed.rows.length === 0) {
       return this.fail({ quality: 'invalid', code: 'gpu_output', message: `no CSV in nvidia-smi output: ${execSummary(res)}` });
     }
-    const missing = this.fields.filter((f) => this.spelling.get(f.key) === -1);
-    const rows = missing.length === 0 ? parsed.rows : parsed.rows.map((r) => {
-      const full: Record<string, Cell> = { ...r };
-      for (const f of missing) full[f.key] = { ok: false, quality: 'unsupported', reason: `this driver's nvidia-smi has no field ${f.query.join(' or ')}` };
-      return full;
-    });
+    const rows = parsed.rows.map((r) => this.complete(r));
     const signature = JSON.stringify(parsed.mismatches);
     if (signature !== this.lastMismatches && parsed.mismatches.length) this.log.warn('nvidia-smi header differs from the query: those columns are reported invalid', { mismatches: parsed.mismatches });
     this.lastMismatches = signature;
     return {
-      ok: true, timeMs, durationMs: res.durationMs, rows, mismatches: parsed.mismatches, messages: [...parsed.stray, ...splitLines(res.stderr)],
+      ok: true, timeMs, durationMs: res.durationMs, rows, columns, mismatches: parsed.mismatches, messages: [...parsed.stray, ...splitLines(res.stderr)],
       ...(res.code !== 0 ? { partial: execSummary(res) } : {}),
     };
   }

@@ -3,7 +3,7 @@
 // ssh joins the remote words into one command line for the remote shell, so every word that
 // goes to the far side is checked to be shell-safe here; rackpilot's own arguments always are.
 
-import { ExecError, type Exec, type ExecResult } from '../../runtime/exec.js';
+import { ExecError, type Exec, type ExecResult, type ExecStream, type ExecStreamHandle, type ExecStreamRequest } from '../../runtime/exec.js';
 
 export interface NvidiaSmiAccess {
   /** Words before nvidia-smi on every call (["ssh", "-o", "BatchMode=yes", "gpu01"]); [] = local. */
@@ -57,10 +57,16 @@ export class NvidiaSmiRunner {
   constructor(
     readonly access: NvidiaSmiAccess,
     private readonly exec: Exec,
+    /** For the long-lived `-lms` child (stream mode); absent: only one-shot calls are possible. */
+    private readonly execStream?: ExecStream,
   ) {}
 
   get address(): string {
     return accessAddress(this.access);
+  }
+
+  get canStream(): boolean {
+    return this.execStream !== undefined;
   }
 
   /**
@@ -68,11 +74,31 @@ export class NvidiaSmiRunner {
    * only with ExecError (timeout, not found, cancelled); exit codes are in the result.
    */
   run(args: readonly string[], signal: AbortSignal | undefined, privileged = false): Promise<ExecResult> {
+    const argv = this.argv(args, privileged);
+    if (argv instanceof ExecError) return Promise.reject(argv);
+    return this.exec({ argv, timeoutMs: this.access.timeoutMs, ...(signal ? { signal } : {}) });
+  }
+
+  /**
+   * Starts nvidia-smi with `args` as a long-lived child (through the same prefix: an ssh session
+   * then stays open with it) and hands its output over line by line. Never throws: a refused
+   * word or a missing ExecStream is a stream that has already ended with the reason.
+   */
+  stream(args: readonly string[], lines: Pick<ExecStreamRequest, 'onStdout' | 'onStderr' | 'maxLineLength'>): ExecStreamHandle {
+    const argv = this.argv(args, false);
+    if (argv instanceof ExecError) return endedWith(argv);
+    if (!this.execStream) return endedWith(new ExecError('exec_spawn_failed', 'no stream runner (DriverDeps.execStream) was given'));
+    return this.execStream({ argv, ...lines });
+  }
+
+  private argv(args: readonly string[], privileged: boolean): string[] | ExecError {
     const remote = [...(privileged ? this.access.setPrefix : []), this.access.nvidiaSmi, ...args];
     const unsafe = remote.find((w) => !SHELL_SAFE.test(w));
-    if (unsafe !== undefined) {
-      return Promise.reject(new ExecError('exec_spawn_failed', `refusing to run nvidia-smi with the unsafe word ${JSON.stringify(unsafe)}`));
-    }
-    return this.exec({ argv: [...this.access.prefix, ...remote], timeoutMs: this.access.timeoutMs, ...(signal ? { signal } : {}) });
+    if (unsafe !== undefined) return new ExecError('exec_spawn_failed', `refusing to run nvidia-smi with the unsafe word ${JSON.stringify(unsafe)}`);
+    return [...this.access.prefix, ...remote];
   }
+}
+
+function endedWith(error: ExecError): ExecStreamHandle {
+  return { ended: Promise.resolve({ code: null, signal: null, error }), kill: () => undefined };
 }
