@@ -1,20 +1,31 @@
 // The whole agent with simulated GPU servers (fake nvidia-smi, real processes) and the host
-// family, streaming to the hub; and `rackpilot diag gpu` run as the bundled CLI.
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+// family, streaming to the hub; slow devices (a hung GPU server in either read mode, a hung host
+// read) never delaying the 1 s PDU cycle; and `rackpilot diag gpu` run as the bundled CLI.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { spawn } from 'node:child_process';
 import { configForSim } from '../../agent/cli/sim-config.js';
 import { resolveConfig } from '../../agent/config/load.js';
-import { isActuating } from '../../agent/drivers/types.js';
-import { startAgent } from '../../agent/main.js';
+import { configShape } from '../../agent/config/schema.js';
+import { ok } from '../../agent/core/reading.js';
+import { seriesKey } from '../../agent/core/series.js';
+import { GpuHostDriver } from '../../agent/drivers/gpu/driver.js';
+import { NvidiaSmiRunner } from '../../agent/drivers/gpu/runner.js';
+import { HostDriver } from '../../agent/drivers/host/driver.js';
+import { realHostSystem } from '../../agent/drivers/host/system.js';
+import { isActuating, type DeviceDriver, type PollResult } from '../../agent/drivers/types.js';
+import { Agent, startAgent } from '../../agent/main.js';
+import { FakeClock, systemClock } from '../../agent/runtime/clock.js';
+import { createExec, createExecStream } from '../../agent/runtime/exec.js';
 import { nullLogger } from '../../agent/runtime/log.js';
 import { startHub } from '../../hub/server.js';
 import type { SimGpuHost } from '../../hw-sim/devices/sim-gpu-host.js';
 import { startSimulator, type RunningSim } from '../../hw-sim/run.js';
 import { runCli } from '../support/cli.js';
-import { gpuScenario } from '../support/gpu.js';
+import { fakeNvidiaSmiOnPath, fakeSsh, gpuScenario } from '../support/gpu.js';
 import { until } from '../support/wait.js';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -68,6 +79,83 @@ describe('agent with GPU servers and the host', () => {
   });
 });
 
+/** The PDU of the main cycle: answers at once and counts its polls. */
+class CountingPdu implements DeviceDriver {
+  polls = 0;
+  readonly info = { id: 'pdu-a', kind: 'pdu' as const, model: 'stand-in', address: 'mem://', labels: {} };
+  readonly series = [{ device: 'pdu-a', quantity: 'inlet.power', channel: '', unit: 'W', scaleExp: 0, kind: 'gauge' as const }];
+  constructor(private readonly clock: FakeClock) {}
+  async poll(): Promise<PollResult> {
+    this.polls++;
+    return { samples: [{ key: seriesKey('pdu-a', 'inlet.power'), reading: ok(5000, this.clock.now()) }], failed: 0, requests: 1 };
+  }
+  counters(): Record<string, number> {
+    return {};
+  }
+  async close(): Promise<void> {}
+}
+
+describe('slow devices and the PDU cycle', () => {
+  it('hung GPU servers (streaming and one call per poll) and a hung host read never delay the 1 s cycle; their series read unknown', async () => {
+    fakeNvidiaSmiOnPath();
+    const s = await startSimulator(gpuScenario({ hosts: 2 }), { basePort: 0, manual: true });
+    cleanup.push(() => s.stop());
+    for (const c of s.controls.values()) (c as SimGpuHost).setFaults({ mode: 'hang' });
+    const env = (id: string): string[] => {
+      const ep = s.endpoints.find((e) => e.device === id)!;
+      return ['env', `RACKPILOT_SIM_NVSMI=${ep.host}:${ep.port}`];
+    };
+    const clock = new FakeClock();
+    const exec = createExec(spawn, systemClock);
+    const gpuOpts = { gpus: 8, intervalMs: 2000, restoreTo: 'startup' as const, reapply: false };
+    const streaming = new GpuHostDriver({ ...gpuOpts, id: 'gpu-01', stream: true },
+      new NvidiaSmiRunner({ prefix: env('gpu-01'), setPrefix: [], nvidiaSmi: 'nvidia-smi', timeoutMs: 1000 }, exec, createExecStream(spawn, systemClock)), clock, nullLogger);
+    const oneShot = new GpuHostDriver({ ...gpuOpts, id: 'gpu-02', stream: false },
+      new NvidiaSmiRunner({ prefix: env('gpu-02'), setPrefix: [], nvidiaSmi: 'nvidia-smi', timeoutMs: 60_000 }, exec), clock, nullLogger);
+    // The controller host with a network mount that hangs (statfs never answers).
+    const real = realHostSystem();
+    const answered = new Set<string>(); // what the host's real reads have answered (they run on real time)
+    const host = new HostDriver({ id: 'controller', intervalMs: 10_000, disks: ['/', '/mnt/nfs'], interfaces: [], temperatures: false }, {
+      ...real,
+      statfs: (p) => (p === '/mnt/nfs' ? new Promise(() => undefined) : real.statfs(p).finally(() => answered.add(p))),
+      mem: () => real.mem().finally(() => answered.add('mem')),
+    }, clock);
+    const pdu = new CountingPdu(clock);
+    const config = configShape.parse({
+      agent: { id: 'a', site: 's', rack: 'r' }, metrics: { enabled: false }, control: { enabled: false },
+      devices: [
+        { id: 'pdu-a', type: 'modbus', profile: 'rackpilot-sim-pdu', transport: { type: 'tcp', host: '127.0.0.1', port: 502 }, outlets: 4 },
+        { id: 'gpu-01', type: 'gpu-host', gpus: 8 }, { id: 'gpu-02', type: 'gpu-host', gpus: 8, stream: false }, { id: 'controller', type: 'host' },
+      ],
+    });
+    const agent = new Agent(config, [pdu, streaming, oneShot, host], clock, nullLogger, {});
+    cleanup.push(async () => {
+      await agent.stop();
+    });
+    expect(agent.pollGroups.map((g) => [g.intervalMs, g.drivers.map((d) => d.info.id)])).toEqual([[2000, ['gpu-02']], [10_000, ['controller']]]);
+    await agent.start();
+    await clock.advance(9_000);
+    await until(() => answered.has('/') && answered.has('mem'), { what: 'the host’s other reads' });
+    await clock.advance(1_500);
+    expect(pdu.polls).toBe(11); // t = 0, 1 s … 10 s: none skipped, none late
+    expect(agent.scheduler.stats.overruns).toBe(0);
+    // The one-shot call hung past its group's deadline and was killed; the host's hung mount timed out alone.
+    const now = clock.now();
+    expect(agent.rack.get(seriesKey('gpu-02', 'gpu.power', '0'), now)).toMatchObject({ value: null, quality: 'timeout', detail: 'nvidia-smi did not answer before the next poll (2000 ms; killed)' });
+    expect(agent.rack.get(seriesKey('controller', 'host.disk.total', '/mnt/nfs'), now)).toMatchObject({ value: null, quality: 'timeout' });
+    expect(agent.rack.get(seriesKey('controller', 'host.disk.total', '/'), now)?.quality).toBe('ok');
+    expect(agent.rack.get(seriesKey('controller', 'host.memory.total'), now)?.quality).toBe('ok');
+    // The stream's check hangs until its own timeout (real time); meanwhile the cycle goes on.
+    await until(async () => {
+      await clock.advance(1000);
+      return agent.rack.get(seriesKey('gpu-01', 'gpu.power', '0'), clock.now())?.quality === 'timeout';
+    }, { what: 'the streaming GPU server’s hung check reported' });
+    expect(agent.rack.get(seriesKey('gpu-01', 'gpu.power', '0'), clock.now())).toMatchObject({ value: null, detail: expect.stringContaining('no answer within 1000 ms') });
+    expect(pdu.polls).toBe(Math.floor((clock.now() - (now - 10_500)) / 1000) + 1);
+    expect(agent.scheduler.stats.overruns).toBe(0);
+  });
+});
+
 describe('rackpilot diag gpu', () => {
   async function configFile(s: RunningSim): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'rp-diag-'));
@@ -117,18 +205,8 @@ describe('rackpilot diag gpu', () => {
   it('--host without a config reads a server over ssh (BatchMode), the remote words through its shell', async () => {
     const s = await sim(1);
     const ep = s.endpoints.find((e) => e.kind === 'gpu-host')!;
-    const dir = await mkdtemp(join(tmpdir(), 'rp-ssh-'));
-    const log = join(dir, 'ssh.log');
-    // A stand-in for ssh: takes its options and destination, then runs the remote words through a
-    // shell as the remote sshd would; the "remote" nvidia-smi is the fake.
-    await writeFile(join(dir, 'ssh'), [
-      '#!/bin/sh',
-      `echo "$@" >> ${log}`,
-      'while [ $# -gt 0 ]; do case "$1" in -o|-p|-i|-l) shift 2;; -*) shift;; *) break;; esac; done',
-      'shift',
-      `PATH=${join(import.meta.dirname, '../../hw-sim/bin')}:$PATH exec sh -c "$*"`,
-    ].join('\n') + '\n');
-    await chmod(join(dir, 'ssh'), 0o755);
+    const log = join(await mkdtemp(join(tmpdir(), 'rp-ssh-log-')), 'ssh.log');
+    const dir = await fakeSsh(log); // the "remote" nvidia-smi is the fake
     const r = await runCli(['diag', 'gpu', '--host', 'admin@gpu01', '--json'], { env: { PATH: `${dir}${delimiter}${process.env['PATH'] ?? ''}`, RACKPILOT_SIM_NVSMI: `${ep.host}:${ep.port}` } });
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { hosts: { address: string; gpus: unknown[] }[] };

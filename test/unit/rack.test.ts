@@ -46,6 +46,14 @@ describe('RackState', () => {
     r.observe([{ key: 'p/inlet.power', reading: ok(1, 1000) }]);
     expect(r.value('p/inlet.power', 2000)).toBe(2);
   });
+
+  it('judges freshness by a series’ own max age (slow devices), and the default for the rest', () => {
+    const rack = new RackState([], [], 3000, new Map([['gpu/gpu.power/0', 9000]]));
+    rack.observe([{ key: 'gpu/gpu.power/0', reading: ok(600, 0) }, { key: 'pdu/inlet.power', reading: ok(5000, 0) }]);
+    expect(rack.value('gpu/gpu.power/0', 8000)).toBe(600);
+    expect(rack.get('pdu/inlet.power', 8000)).toMatchObject({ value: null, quality: 'stale' });
+    expect(rack.get('gpu/gpu.power/0', 9001)).toMatchObject({ value: null, quality: 'stale' });
+  });
 });
 
 describe('HealthTracker', () => {

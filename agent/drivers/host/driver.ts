@@ -1,12 +1,12 @@
 // The rack controller's own health: CPU load, memory, disk space, temperatures, network
-// counters and uptime, read on a slow interval off the poll cycle (BackgroundSampler), from
-// non-blocking sources only (system.ts). Unknown values are null with the reason.
+// counters and uptime, read on a slow interval in a poll group of its own (`schedule`), never in
+// the PDU cycle, from non-blocking sources only (system.ts). Unknown values are null with the
+// reason.
 
 import { bad, checked, type Reading, type Sample } from '../../core/reading.js';
 import { keyOf, type SeriesKind, type SeriesSpec } from '../../core/series.js';
 import type { Clock } from '../../runtime/clock.js';
-import { BackgroundSampler } from '../background.js';
-import type { DeviceDriver, DeviceInfo, PollResult } from '../types.js';
+import type { DeviceDriver, DeviceInfo, PollResult, PollSchedule } from '../types.js';
 import { discoverSensors, maxTemperature, NET_COUNTERS, netCounters, type Sensor, type Value } from './sysfs.js';
 import type { HostSystem } from './system.js';
 
@@ -30,20 +30,22 @@ interface Group {
 export class HostDriver implements DeviceDriver {
   readonly info: DeviceInfo;
   readonly series: readonly SeriesSpec[];
+  /** Its own poll group; no concurrency bound of its own (a read is a few local file reads). */
+  readonly schedule: PollSchedule;
   private readonly groups: Group[] = [];
-  private readonly sampler: BackgroundSampler;
   private cpuPrev: { idle: number; total: number; at: number };
   private sensors: Promise<Sensor[]> | undefined;
   /** Monotonic time of the read in progress. */
   private mono = 0;
-  private readonly stats = { reads: 0, unknownValues: 0 };
+  private readonly stats = { reads: 0, unknownValues: 0, maxReadMs: 0 };
 
   constructor(
     private readonly o: HostOptions,
     private readonly sys: HostSystem,
-    clock: Clock,
+    private readonly clock: Clock,
   ) {
     this.info = { id: o.id, kind: 'host', model: 'linux', address: 'local', labels: o.labels ?? {} };
+    this.schedule = { intervalMs: o.intervalMs, concurrency: Infinity };
     this.cpuPrev = { ...sys.cpuTimes(), at: clock.monotonic() };
     const maxAgeMs = 2 * o.intervalMs + 1000;
     const specs: SeriesSpec[] = [];
@@ -66,30 +68,19 @@ export class HostDriver implements DeviceDriver {
     }
     if (o.temperatures) group([['host.cpu.temperature', '', 'degC', -1], ['host.temperature.max', '', 'degC', -1]], (t) => this.temperatures(t));
     this.series = specs;
-    this.sampler = new BackgroundSampler(clock, o.intervalMs, async () => this.readAll(clock.now(), clock.monotonic()));
   }
 
-  async poll(_signal: AbortSignal): Promise<PollResult> {
-    return this.sampler.take();
-  }
-
-  settle(): Promise<void> {
-    return this.sampler.settle();
-  }
-
-  counters(): Readonly<Record<string, number>> {
-    return { ...this.stats, maxReadMs: Math.round(this.sampler.stats.maxReadMs) };
-  }
-
-  close(): Promise<void> {
-    return this.sampler.close();
-  }
-
-  /** Every group reads concurrently; a group that fails marks its own series, not the others. */
-  private async readAll(t: number, mono: number): Promise<PollResult> {
+  /**
+   * One read of everything. Every group reads concurrently; a group that fails marks its own
+   * series, not the others, and one still reading at the group's deadline (`signal`: a statfs
+   * of a hung network mount) reads `timeout` while the others report.
+   */
+  async poll(signal: AbortSignal): Promise<PollResult> {
+    const t = this.clock.now();
     this.stats.reads++;
-    this.mono = mono;
-    const groups = await Promise.all(this.groups.map((g) => g.read(t).catch((err: unknown) => new Array<Reading>(g.count).fill(bad('device_error', t, (err as Error).message)))));
+    this.mono = this.clock.monotonic();
+    const groups = await Promise.all(this.groups.map((g) => readGroup(g, t, signal)));
+    this.stats.maxReadMs = Math.max(this.stats.maxReadMs, Math.round(this.clock.monotonic() - this.mono));
     const readings = groups.flat();
     const samples: Sample[] = this.series.map((s, i) => ({ key: keyOf(s), reading: readings[i] ?? bad('invalid', t, 'no reading') }));
     const notOk = samples.filter((s) => s.reading.quality !== 'ok');
@@ -98,6 +89,13 @@ export class HostDriver implements DeviceDriver {
     const error = notOk.find((s) => s.reading.quality !== 'unsupported' && s.reading.quality !== 'stale')?.reading;
     return { samples, requests: 1, failed: error ? 1 : 0, ...(error?.value === null && error.detail ? { error: error.detail } : {}) };
   }
+
+  counters(): Readonly<Record<string, number>> {
+    return this.stats;
+  }
+
+  /** Nothing to close: every read opens and closes its own files. */
+  async close(): Promise<void> {}
 
   /**
    * Busy share of CPU time since the previous read (os.cpus() deltas, not currentLoad()'s
@@ -128,6 +126,23 @@ export class HostDriver implements DeviceDriver {
     const all = await this.sensors;
     const [cpu, any] = await Promise.all([maxTemperature(this.sys, all.filter((s) => s.cpu), 'CPU temperature'), maxTemperature(this.sys, all, 'temperature')]);
     return [reading(cpu, t, 'unsupported'), reading(any, t, 'unsupported')];
+  }
+}
+
+async function readGroup(g: Group, t: number, signal: AbortSignal): Promise<Reading[]> {
+  const fill = (r: Reading): Reading[] => new Array<Reading>(g.count).fill(r);
+  let onAbort = (): void => undefined;
+  const deadline = new Promise<Reading[]>((resolve) => {
+    onAbort = () => resolve(fill(bad('timeout', t, 'no answer before the next poll')));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([g.read(t), deadline]);
+  } catch (err) {
+    return fill(bad('device_error', t, (err as Error).message));
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
