@@ -101,6 +101,14 @@ describe('BlockFramer', () => {
     expect(g.push(lines[0]!, 0, 0)).toEqual([]);
   });
 
+  it('without readable UUIDs the index alone tells where the next sample begins', () => {
+    const columns = COLUMNS.filter((c) => ['index', 'uuid', 'power.draw', 'name'].includes(c.field.key));
+    const f = new BlockFramer({ columns, mismatches: [], expectedRows: 4, complete: (r) => r }); // more than it will see: no early close
+    const one = '0, [GPU requires reset], 100.00, A\n1, [GPU requires reset], 101.00, B\n2, [N/A], 102.00, C\n';
+    const got = blocks(run(f, [Buffer.from(one + one)]));
+    expect(got.map((b) => b.rows.map((r) => r['power.draw']))).toEqual([0, 1].map(() => [100, 101, 102].map((value) => ({ ok: true, value }))));
+  });
+
   it('more rows than the stream started with are garbage, not a second sample', () => {
     const events = run(framer(7), [Buffer.from(sample(H100))]);
     expect(blocks(events)).toHaveLength(1);
