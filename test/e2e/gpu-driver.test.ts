@@ -193,16 +193,20 @@ describe('streaming (the default): one long-lived nvidia-smi per server', () => 
     expect(d.counters()).toMatchObject({ streamExits: 1, streamRestarts: 4, streamStarts: 2, readFailures: 3 });
   });
 
-  it('garbage: a corrupted line kills the stream; it is restarted after a check', async () => {
+  it('garbage: a corrupted line kills the stream; it is restarted after a check; the failure is handed over even if samples follow', async () => {
     const { d, host, clock } = await setup();
     await read(d, clock);
     host.setFaults({ loopJunk: '0, GPU-0000 ###### garbled' });
-    const r = await readUntil(d, (x) => x.failed === 1, 'the garbage noticed');
+    await until(() => counter(d, 'streamGarbage') === 1, { what: 'the garbage noticed' });
+    await until(() => host.activeLoops === 0, { what: 'the stream killed' });
+    const blocks = counter(d, 'streamBlocks');
+    await clock.advance(500); // restarts before anyone polled
+    await until(() => counter(d, 'streamStarts') === 2 && counter(d, 'streamBlocks') > blocks, { what: 'samples of the new stream' });
+    const r = await d.poll(signal);
+    expect(r).toMatchObject({ requests: 1, failed: 1 });
     expect(value(r, 'gpu.power', 1)).toMatchObject({ value: null, quality: 'invalid' });
     expect(r.error).toContain('not a row of the 25 queried columns: "0, GPU-0000 ###### garbled"');
-    await until(() => host.activeLoops === 0, { what: 'the stream killed' });
-    await clock.advance(500);
-    await readUntil(d, (x) => x.failed === 0, 'readings after the restart');
+    expect(await d.poll(signal)).toMatchObject({ requests: 1, failed: 0 }); // then the newest sample
     expect(d.counters()).toMatchObject({ streamGarbage: 1, streamRestarts: 1 });
   });
 

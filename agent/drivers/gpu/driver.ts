@@ -49,6 +49,8 @@ export class GpuHostDriver implements ActuatingDriver {
   private readonly stream: NvidiaSmiStream | undefined;
   /** Stream mode: the newest reading not yet handed over. */
   private latest: StreamRead | undefined;
+  /** Stream mode: a failure not yet handed over; it goes first, so a later sample cannot hide it. */
+  private failure: StreamRead | undefined;
   private readonly acts: readonly PowerActuator[];
   private readonly stats = { missingGpus: 0, extraGpus: 0, headerMismatches: 0, readsSkipped: 0 };
 
@@ -75,8 +77,10 @@ export class GpuHostDriver implements ActuatingDriver {
       this.stream = new NvidiaSmiStream({
         runner, reader: this.reader, intervalMs: o.intervalMs, clock, log, ...(o.random ? { random: o.random } : {}),
         onRead: (r) => {
-          if (this.latest) this.stats.readsSkipped++;
+          if (this.latest && this.latest !== this.failure) this.stats.readsSkipped++;
+          if (!r.read.ok && this.failure) this.stats.readsSkipped++;
           this.latest = r;
+          if (!r.read.ok) this.failure = r;
         },
       });
     } else {
@@ -93,8 +97,9 @@ export class GpuHostDriver implements ActuatingDriver {
   async poll(signal: AbortSignal): Promise<PollResult> {
     if (this.stream) {
       this.stream.start();
-      const r = this.latest;
-      this.latest = undefined;
+      const r = this.failure ?? this.latest;
+      if (r === this.latest) this.latest = undefined;
+      this.failure = undefined;
       return r ? this.result(r.read, r.startedMs) : NOTHING_NEW;
     }
     const startedMs = this.clock.monotonic();
