@@ -2,6 +2,7 @@
 import { loadConfig } from '../../config/load.js';
 import { startAgent } from '../../main.js';
 import { createLogger } from '../../runtime/log.js';
+import { LogRing, teeSink } from '../../runtime/log-ring.js';
 import { EXIT_OK, UsageError } from '../args.js';
 import { level, logLevelFlag, type Command } from '../command.js';
 import { untilSignal } from '../signals.js';
@@ -18,8 +19,10 @@ export const agentCommand: Command = {
     const path = flags['config'];
     if (typeof path !== 'string') throw new UsageError('--config FILE is required');
     const loaded = await loadConfig(path);
-    const log = createLogger({ level: level(flags, loaded.config.log.level) });
-    const agent = await startAgent(loaded, { log });
+    // Logs go to stderr (the journal) and the last lines stay in memory for GET /logs (diag).
+    const logRing = new LogRing();
+    const log = createLogger({ level: level(flags, loaded.config.log.level), sink: teeSink(process.stderr, logRing) });
+    const agent = await startAgent(loaded, { log, logRing });
     await untilSignal((sig) => agent.stop(`signal ${sig}`));
     return EXIT_OK;
   },

@@ -19,7 +19,7 @@ import { demoSecurity, type DemoSecurity } from '../demo-security.js';
 import { untilSignal } from '../signals.js';
 import { simActuators } from '../sim-actuators.js';
 import { configForSim } from '../sim-config.js';
-import { renderView } from '../view.js';
+import { hms, renderView } from '../view.js';
 
 const AGENT_ID = 'rack-demo-agent';
 const COMMAND_EVERY_MS = 5000;
@@ -119,7 +119,8 @@ export const demoCommand: Command = {
       ];
       const draw = (): void => {
         if (asJson || !agent) return;
-        const frame = renderView({ agent, title: `${scenario.name}: ${scenario.description}`, hubUrl, elapsedS: (Date.now() - started) / 1000, color, width: io.out.columns ?? 120, logLines: tail.lines, hubNotes: notes() });
+        const heading = { program: 'rackpilot demo', parts: [`${scenario.name}: ${scenario.description}`, hms((Date.now() - started) / 1000), 'Ctrl-C stops'] };
+        const frame = renderView({ status: agent.status(), heading, color, width: io.out.columns ?? 120, logLines: tail.lines, hubNotes: notes() });
         io.out.write(io.out.isTTY ? `\x1b[H\x1b[2J${frame}` : `${frame}\n`);
       };
       // Scenario loads without a protocol server of their own are driven through the simulator.
