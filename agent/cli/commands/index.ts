@@ -11,6 +11,8 @@ import { diagMinerSetCommand } from './diag-miner-set.js';
 import { diagModbusRawCommand } from './diag-modbus-raw.js';
 import { diagModbusReadCommand } from './diag-modbus-read.js';
 import { diagModbusScanCommand } from './diag-modbus-scan.js';
+import { diagReportCommand } from './diag-report.js';
+import { diagSelftestCommand } from './diag-selftest.js';
 import { diagStatusCommand } from './diag-status.js';
 import { hubCommand } from './hub.js';
 import { keygenCommand } from './keygen.js';
@@ -21,5 +23,5 @@ export const COMMANDS: readonly Command[] = [
   diagModbusReadCommand, diagModbusRawCommand, diagModbusScanCommand,
   diagMinerProbeCommand, diagMinerSetCommand,
   diagGpuCommand,
-  diagStatusCommand, diagHubCommand,
+  diagStatusCommand, diagSelftestCommand, diagHubCommand, diagReportCommand,
 ];
