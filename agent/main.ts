@@ -114,6 +114,8 @@ export class Agent {
   /** Wall-clock time the agent was built, for status and uptime. */
   readonly startedAtMs: number;
   private readonly builder: BatchBuilder;
+  /** Why each device's latest poll failed (absent once a poll succeeds), for status. */
+  private readonly lastErrors = new Map<string, string>();
   private samplesProduced = 0;
   private firstBatchSentMs: number | undefined;
   private httpServers: Server[] = [];
@@ -270,7 +272,7 @@ export class Agent {
   status(): StatusSnapshot {
     return buildStatus({
       agent: this.config.agent, version: VERSION, startedAtMs: this.startedAtMs, rack: this.rack, drivers: this.drivers, health: this.health,
-      scheduler: this.scheduler, pollGroups: this.pollGroups, events: this.recentEvents, security: this.security,
+      scheduler: this.scheduler, pollGroups: this.pollGroups, events: this.recentEvents, security: this.security, lastErrors: this.lastErrors,
       ...(this.config.hub ? { hubUrl: this.config.hub.url } : {}), ...(this.link ? { link: this.link } : {}), ...(this.outbox ? { outbox: this.outbox } : {}),
       ...(this.spool ? { spool: this.spool, spoolDir: this.config.spool?.dir ?? '' } : {}), ...(this.control ? { control: this.control } : {}),
     }, this.clock.now());
@@ -312,6 +314,8 @@ export class Agent {
       const first = res.samples[0];
       if (this.outbox && first) this.builder.addGroup(first.reading.timeMs, res.samples);
       if (res.requests === 0) continue; // read on its own interval; nothing new this cycle
+      if (res.failed && res.error) this.lastErrors.set(d.info.id, res.error);
+      else if (!res.failed) this.lastErrors.delete(d.info.id);
       const change = this.health.update(d.info.id, res.requests, res.failed);
       if (change && !(change.from === 'unknown' && change.to === 'up')) {
         this.event({

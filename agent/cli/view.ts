@@ -103,7 +103,7 @@ function rackLines(st: StatusSnapshot, color: boolean): string[] {
   const budget = st.control?.budgetW ?? null;
   if (budget === null) return [`${paint(color, C.bold, 'Rack power')}  ${r.powerW === null ? '?' : `${kw(r.powerW)} kW`}${lower}`];
   const u = r.powerW === null ? null : r.powerW / budget;
-  return [`${paint(color, C.bold, 'Rack power')}  ${paint(color, toneOf(u), bar(u, 30))} ${kw(r.powerW)} kW / ${kw(budget)} kW ${st.control?.budgetSource ?? ''} cap ${u === null ? '?' : Math.round(u * 100)} %${lower}`];
+  return [`${paint(color, C.bold, 'Rack power')}  ${paint(color, toneOf(u), bar(u, 30))} ${kw(r.powerW)} kW / ${kw(budget)} kW (${st.control?.budgetSource ?? 'budget'}) ${u === null ? '?' : Math.round(u * 100)} %${lower}`];
 }
 
 const HEALTH_TONE: Readonly<Record<string, string>> = { up: C.green, degraded: C.yellow, down: C.red, unknown: C.dim };
@@ -116,9 +116,12 @@ function deviceLines(st: StatusSnapshot, color: boolean, width: number): string[
     const age = d.lastReadingAgeMs === null ? 'never' : ago(d.lastReadingAgeMs);
     const head = `  ${d.id.padEnd(idW)} ${d.kind.padEnd(5)} ${paint(color, HEALTH_TONE[d.health] ?? '', d.health.padEnd(8))} ${age.padStart(8)}  ${`${d.ok}/${d.series}`.padStart(7)}  ${powerCell(d).padStart(9)}`;
     const extra = d.miner ? `  ${minerCell(d.miner)}` : '';
-    const problem = d.problems[0];
-    const why = problem ? `  ${problem.quality}${problem.count > 1 ? ` ×${problem.count}` : ''}${problem.detail ? `: ${problem.detail}` : ''}` : '';
-    out.push(head + extra + (why ? paint(color, d.health === 'down' ? C.red : C.yellow, clip(why, Math.max(20, width - head.length - extra.length))) : ''));
+    // Values a device does not have ('unsupported') are its hardware, not a fault, while it is up.
+    const problem = d.problems.find((p) => p.quality !== 'unsupported') ?? (d.health === 'up' ? undefined : d.problems[0]);
+    const why = problem ? `${problem.quality}${problem.count > 1 ? ` ×${problem.count}` : ''}${problem.detail ? `: ${problem.detail}` : ''}` : d.lastError ?? '';
+    out.push(head + extra);
+    // What is wrong goes on a line of its own, under the device, so it is not cut short.
+    if (why) out.push(`  ${' '.repeat(idW)} ${paint(color, d.health === 'down' ? C.red : C.yellow, clip(`↳ ${why}`, width - idW - 3))}`);
   }
   return out;
 }

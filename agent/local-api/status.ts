@@ -31,6 +31,8 @@ export interface StatusSources {
   readonly scheduler: FixedRateScheduler;
   readonly pollGroups: readonly { readonly intervalMs: number; readonly scheduler: FixedRateScheduler }[];
   readonly events: readonly AgentEvent[];
+  /** Why each device's latest poll failed, by device id (absent when it succeeded). */
+  readonly lastErrors: ReadonlyMap<string, string>;
   readonly security: string;
   readonly hubUrl?: string;
   readonly link?: HubLink;
@@ -65,6 +67,8 @@ export interface DeviceStatus {
   readonly model: string;
   readonly address: string;
   readonly health: Health;
+  /** Why its latest poll failed (null when it succeeded). */
+  readonly lastError: string | null;
   /** Age of the newest reading of any of its series (good or bad), ms; null when never read. */
   readonly lastReadingAgeMs: number | null;
   readonly series: number;
@@ -182,7 +186,7 @@ function deviceStatus(src: StatusSources, d: DeviceDriver, now: number): DeviceS
   // A GPU server's power is the sum over its GPUs: unknown when any GPU's is.
   const powerW = power.length && power.every((v) => v !== null) ? power.reduce<number>((a, v) => a + (v ?? 0), 0) : null;
   return {
-    id: d.info.id, kind: d.info.kind, model: d.info.model, address: d.info.address, health: src.health.get(d.info.id),
+    id: d.info.id, kind: d.info.kind, model: d.info.model, address: d.info.address, health: src.health.get(d.info.id), lastError: src.lastErrors.get(d.info.id) ?? null,
     lastReadingAgeMs: newest === null ? null : Math.max(0, now - newest), series: d.series.length, ok,
     problems: [...problems].map(([quality, p]) => ({ quality, count: p.count, detail: p.detail })),
     powerW, ...(d instanceof MinerDriver ? { miner: minerSummary(d) } : {}),

@@ -37,7 +37,9 @@ export async function probeMiner(cfg: MinerDeviceConfig, driver: MinerDriver, si
     const fix = `check the miner is powered, its address (${cfg.host}) and that its API port ${cfg.port} is open (some firmwares switch the API off)`;
     return { rows: [row(cfg.id, 'reach', 'fail', `${where}: ${r.error ?? 'no reply'}`, fix)], facts: { ...base, reached: false } };
   }
-  const rows: CheckRow[] = [row(cfg.id, 'reach', last.failures.length ? 'warn' : 'pass', `${where}: ${r.requests - r.failed} of ${r.requests} commands answered${last.failures.length ? ` (${last.failures.map((f) => `${f.source}: ${f.error.code}`).join(', ')})` : ''}`)];
+  // Refused logins are the credentials row's business; anything else that failed is worth a warning here.
+  const other = last.failures.filter((f) => f.error.code !== 'miner_auth');
+  const rows: CheckRow[] = [row(cfg.id, 'reach', other.length ? 'warn' : 'pass', `${where}: answers${other.length ? `; ${other.map((f) => `${f.source}: ${f.error.message}`).join('; ')}` : ''}`, other.length ? `rackpilot diag miner probe --host ${cfg.host} shows every command` : undefined)];
   rows.push(await identityRow(cfg, driver, signal));
   rows.push(credentialsRow(cfg, driver));
   rows.push(readingsRow(cfg, driver));

@@ -8,6 +8,7 @@ import type { ModbusPowerDevice } from '../../drivers/pdu/driver.js';
 import { planFor, type ConcretePoint } from '../../drivers/pdu/expand.js';
 import type { ResolvedModbus } from '../../drivers/pdu/family.js';
 import { runPlan, type PlanOutcome } from '../../drivers/pdu/read.js';
+import { ModbusError } from '../../drivers/modbus/errors.js';
 import { systemClock } from '../../runtime/clock.js';
 import { row, type CheckRow, type CheckStatus } from '../check-table.js';
 import { lineLabel } from '../modbus-target.js';
@@ -19,19 +20,25 @@ type Values = ReadonlyMap<string, number | string>;
 const key = (p: ConcretePoint): string => (p.channel ? `${p.quantity}/${p.channel}` : p.quantity);
 
 export async function probeModbus(cfg: ModbusDeviceConfig, r: ResolvedModbus, driver: ModbusPowerDevice, signal: AbortSignal): Promise<DeviceResult> {
-  const plan = planFor(r.expanded, 'all');
-  const out = await runPlan(driver.client, plan, r.expanded.points, { signal, pauseMs: r.workarounds.pauseBetweenRequestsMs, clock: systemClock });
+  // Identity registers in requests of their own, so that a device whose measurement blocks are
+  // elsewhere still shows what it is; then the poll plan, as the agent reads it.
+  const infos = { ...r.expanded, points: r.expanded.points.filter((p) => p.kind === 'info') };
+  const run = (plan: ReturnType<typeof planFor>): Promise<PlanOutcome> => runPlan(driver.client, plan, r.expanded.points, { signal, pauseMs: r.workarounds.pauseBetweenRequestsMs, clock: systemClock });
+  const idPlan = planFor(infos, 'all');
+  const pollPlan = planFor(r.expanded, 'poll');
+  const ids = await run(idPlan);
+  const polled = await run(pollPlan);
   const values = new Map<string, number | string>();
   for (const p of r.expanded.points) {
-    const o = out.points.get(p.id);
+    const o = ids.points.get(p.id) ?? polled.points.get(p.id);
     if (o?.ok) values.set(key(p), o.value);
   }
   const where = `${lineLabel(lineSpecOf(cfg.transport))} unit ${r.unit}`;
-  const reached = out.failed < plan.length;
+  const all = { requests: idPlan.length + pollPlan.length, failed: ids.failed + polled.failed, error: ids.error ?? polled.error, answered: answeredAny(ids) || answeredAny(polled) };
   const identity: Record<string, string | number | null> = { profile: r.profile.name, address: where };
   for (const [k, v] of values) if (k.startsWith('info.')) identity[k] = v;
-  const rows: CheckRow[] = [reachRow(cfg, plan.length, out, where)];
-  if (reached) rows.push(identityRow(cfg, r, values, out), readingsRow(cfg, r, values));
+  const rows: CheckRow[] = [reachRow(cfg, all, where)];
+  if (all.answered) rows.push(identityRow(cfg, r, values, ids), readingsRow(cfg, r, values, polled));
   const outletW = new Map<number, number | null>();
   const outletOn = new Map<number, boolean | null>();
   for (let n = 1; n <= r.expanded.outlets; n++) {
@@ -40,17 +47,23 @@ export async function probeModbus(cfg: ModbusDeviceConfig, r: ResolvedModbus, dr
     outletW.set(n, typeof w === 'number' ? w : null);
     outletOn.set(n, typeof on === 'number' ? on !== 0 : null);
   }
+  const reached = all.answered;
   return { rows, facts: { id: cfg.id, kind: r.profile.kind, reached, identity, ...(r.profile.kind === 'pdu' && reached ? { pdu: { outletW, outletOn } } : {}) } };
 }
 
-function reachRow(cfg: ModbusDeviceConfig, requests: number, out: PlanOutcome, where: string): CheckRow {
-  if (out.failed === 0) return row(cfg.id, 'reach', 'pass', `${where}: ${requests} requests answered`);
-  if (out.failed < requests) return row(cfg.id, 'reach', 'warn', `${where}: ${out.failed} of ${requests} requests failed (${out.error ?? ''})`, 'see the identity and readings rows; diag modbus read shows every point');
+/** The device said something: a value, or an exception reply (it is there, it refused the read). */
+function answeredAny(o: PlanOutcome): boolean {
+  return [...o.points.values()].some((p) => p.ok || (p.error instanceof ModbusError && p.error.code === 'modbus_exception'));
+}
+
+function reachRow(cfg: ModbusDeviceConfig, out: { requests: number; failed: number; error: string | undefined; answered: boolean }, where: string): CheckRow {
+  if (out.failed === 0) return row(cfg.id, 'reach', 'pass', `${where}: ${out.requests} requests answered`);
+  if (out.answered) return row(cfg.id, 'reach', 'pass', `${where}: answers; ${out.failed} of ${out.requests} reads refused or failed (${out.error ?? ''})`);
   const t = cfg.transport;
   const fix = t.type === 'rtu'
     ? `check the RS-485 wiring (A/B, termination), the unit id and the line format ${t.baud} ${t.parity}: rackpilot diag modbus scan --serial ${t.path} --baud ${t.baud} --parity ${t.parity[0]?.toUpperCase() ?? 'N'}`
     : `check the device's address and that Modbus/TCP is enabled on it (port ${t.port}), and the unit id: rackpilot diag modbus scan --host ${t.host}:${t.port}${t.type === 'rtu-over-tcp' ? ' --rtu' : ''}`;
-  return row(cfg.id, 'reach', 'fail', `${where}: no request answered (${out.error ?? 'no reply'})`, fix);
+  return row(cfg.id, 'reach', 'fail', `${where}: no answer (${out.error ?? 'no reply'})`, fix);
 }
 
 /**
@@ -97,7 +110,8 @@ function identityRow(cfg: ModbusDeviceConfig, r: ResolvedModbus, v: Values, out:
 }
 
 /** Physics a real PDU or meter cannot violate; the usual cause is a wrong profile or word order. */
-function readingsRow(cfg: ModbusDeviceConfig, r: ResolvedModbus, v: Values): CheckRow {
+function readingsRow(cfg: ModbusDeviceConfig, r: ResolvedModbus, v: Values, polled: PlanOutcome): CheckRow {
+  if (polled.failed && ![...polled.points.values()].some((p) => p.ok)) return row(cfg.id, 'readings', 'fail', `no reading could be read (${polled.error ?? ''})`, `the profile ${r.profile.name} does not fit this device: compare diag modbus read --profile ${r.profile.name} with its manual`);
   const problems: string[] = [];
   const warnings: string[] = [];
   const seen: string[] = [];
