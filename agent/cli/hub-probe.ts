@@ -94,7 +94,7 @@ async function identity(c: Ctx): Promise<CheckRow> {
   const pem = c.creds?.cert;
   if (!pem) return row(SUBJECT, 'identity', 'skip', c.creds?.token ? `bearer token only (agent ${c.o.agentId})` : 'no client certificate');
   const cert = new X509Certificate(pem);
-  const names = [/CN=([^\n,]+)/.exec(cert.subject)?.[1], ...(cert.subjectAltName ?? '').split(',').map((s) => /DNS:(.+)/.exec(s.trim())?.[1])].filter((n): n is string => Boolean(n));
+  const names = [...new Set([/CN=([^\n,]+)/.exec(cert.subject)?.[1], ...(cert.subjectAltName ?? '').split(',').map((s) => /DNS:(.+)/.exec(s.trim())?.[1])].filter((n): n is string => Boolean(n)))];
   if (!names.includes(c.o.agentId)) {
     throw new StepFailed({
       detail: `the client certificate is for ${names.map((n) => `"${n}"`).join(', ') || 'no name'}, but agent.id is "${c.o.agentId}": the hub would refuse the agent's Hello`,
@@ -104,7 +104,7 @@ async function identity(c: Ctx): Promise<CheckRow> {
   const leftDays = (Date.parse(cert.validTo) - Date.now()) / 86_400_000;
   if (leftDays < 0) throw new StepFailed({ detail: `the client certificate expired on ${cert.validTo}`, fix: 'issue a new one (docs/security.md)' });
   const detail = `client certificate CN=${c.o.agentId}, valid until ${cert.validTo}`;
-  return leftDays < CERT_WARN_DAYS ? row(SUBJECT, 'identity', 'warn', `${detail} (${Math.floor(leftDays)} days left)`, 'renew it before it expires') : row(SUBJECT, 'identity', 'pass', detail);
+  return leftDays < CERT_WARN_DAYS ? row(SUBJECT, 'identity', 'warn', `${detail} (${Math.floor(leftDays)} day${Math.floor(leftDays) === 1 ? '' : 's'} left)`, 'renew it before it expires (docs/security.md)') : row(SUBJECT, 'identity', 'pass', detail);
 }
 
 async function dns(c: Ctx): Promise<CheckRow> {
@@ -179,8 +179,9 @@ async function tls(c: Ctx): Promise<CheckRow> {
 /** The hub's clock against ours, from its HTTP Date header: signed commands carry times. */
 async function clock(c: Ctx): Promise<CheckRow> {
   if (c.hubDateMs === undefined || c.sentAtMs === undefined) return row(SUBJECT, 'clock', 'skip', 'the hub sent no Date header');
-  const offsetS = Math.round((c.sentAtMs - c.hubDateMs) / 1000);
-  const detail = offsetS === 0 ? 'matches the hub\'s (±1 s)' : `is ${Math.abs(offsetS)} s ${offsetS > 0 ? 'ahead of' : 'behind'} the hub's`;
+  // The Date header has whole seconds (rounded down): half a second is the best guess of the rest.
+  const offsetS = Math.round((c.sentAtMs - c.hubDateMs - 500) / 1000);
+  const detail = Math.abs(offsetS) <= 1 ? 'matches the hub\'s (within 1 s)' : `is ${Math.abs(offsetS)} s ${offsetS > 0 ? 'ahead of' : 'behind'} the hub's`;
   return Math.abs(offsetS) > CLOCK_WARN_S
     ? row(SUBJECT, 'clock', 'warn', `this controller's clock ${detail}: signed commands may be refused as expired or from the future`, 'check time sync: timedatectl status (NTP)')
     : row(SUBJECT, 'clock', 'pass', `this controller's clock ${detail}`);

@@ -21,7 +21,10 @@ describe('LogRing', () => {
     const ring = new LogRing({ maxLines: 5, maxBytes: 10_000 });
     let t = 0;
     const log = createLogger({ level: 'debug', sink: ring, now: () => 1_700_000_000_000 + t++ });
-    for (let i = 0; i < 8; i++) (i % 3 === 0 ? log.warn : log.info)(`line ${i}`, { i });
+    for (let i = 0; i < 8; i++) {
+      if (i % 3 === 0) log.warn(`line ${i}`, { i });
+      else log.info(`line ${i}`, { i });
+    }
     expect(ring.size).toBe(5);
     expect(ring.dropped).toBe(3);
     expect(ring.lines().map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['line 3', 'line 4', 'line 5', 'line 6', 'line 7']);
