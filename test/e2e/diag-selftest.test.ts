@@ -53,8 +53,8 @@ describe('diag selftest, read-only', () => {
     // A PDU whose registers are not the configured profile's.
     const id = rowOf(r.stdout, 'pdu-x', 'identity');
     expect(id.status).toBe('FAIL');
-    expect(id.detail).toContain('register 0 holds 1024, not map version 1: this is not a rackpilot-sim-pdu');
-    expect(id.detail).toContain('it reports 3 outlets but the config says outlets: 12');
+    expect(id.detail).toBe('register 0 holds 1024, not map version 1: this is not a rackpilot-sim-pdu');
+    expect(id.fix).toBe('another device answers at this address, or the profile is wrong: see what it is with diag modbus raw --fc 3 --addr 0 --count 8');
     expect(rowOf(r.stdout, 'pdu-x', 'reach')).toMatchObject({ status: 'PASS' });
     expect(rowOf(r.stdout, 'pdu-x', 'readings').status).toBe('FAIL');
     // Firmware that checks passwords on commands only says so instead of passing.
@@ -62,7 +62,7 @@ describe('diag selftest, read-only', () => {
     for (const [s, c] of [['pdu-a', 'reach'], ['pdu-a', 'identity'], ['pdu-a', 'readings'], ['bos-01', 'wiring'], ['wm2-01', 'wiring'], ['gpu-01', 'identity'], ['gpu-01', 'wiring'], ['lux-03', 'identity']] as const) {
       expect(rowOf(r.stdout, s, c).status, `${s} ${c}`).toBe('PASS');
     }
-    expect(rowOf(r.stdout, 'pdu-a', 'identity').detail).toBe('rackpilot-sim-pdu: 12 outlets, 3 phases, 32 A breakers, map version 1');
+    expect(rowOf(r.stdout, 'pdu-a', 'identity').detail).toBe('rackpilot-sim-pdu: map version 1, 12 outlets, 3 phases, 32 A breakers');
     expect(rowOf(r.stdout, 'gpu-01', 'identity').detail).toBe('2 × NVIDIA H100 80GB HBM3, driver 550.54.15');
     expect(r.stdout).toMatch(/\n\d+ passed, 4 failed(, \d+ warnings?)?, \d+ skipped\n/);
     expect(r.stdout).toContain('actuators were not exercised: add --actuators');
@@ -89,6 +89,20 @@ describe('diag selftest, read-only', () => {
     expect(ids['gpu-01']).toMatchObject({ driver: '550.54.15' });
     expect(j.devices.find((d) => d.id === 'pdu-a')?.pdu?.outletW['9']).toBeCloseTo(outletW('pdu-a', 9), -1);
     expect(r.stdout).not.toContain('bos-site-pw');
+  });
+
+  it('a PDU whose outlet count and breakers are not what the config says (the other PDU at this address?)', async () => {
+    const cfg = await rack.writeConfig('rack-swapped.yaml', (raw) => {
+      raw.devices = raw.devices.filter((d) => d['id'] === 'pdu-a');
+      Object.assign(device(raw, 'pdu-a'), { outlets: 24, circuits: { breakerA: 40 } });
+    });
+    const r = await runCli(['diag', 'selftest', '--config', cfg]);
+    expect(r.code).toBe(1);
+    expect(rowOf(r.stdout, 'pdu-a', 'identity')).toEqual({
+      status: 'FAIL',
+      detail: 'it reports 12 outlets but the config says outlets: 24; it has 32 A breakers but circuits.breakerA is 40: the controller would let the phases run past what the breakers carry',
+      fix: 'another PDU answers at this address (swapped addresses?), or correct outlets',
+    });
   });
 
   it('a device that does not answer: reach fails with the address and what to check', async () => {

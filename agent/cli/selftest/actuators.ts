@@ -60,6 +60,7 @@ async function exerciseMiner(cfg: MinerDeviceConfig, driver: MinerDriver): Promi
   const d = driver.last?.data;
   const fw = driver.firmware?.module.label ?? 'its firmware';
   if (!a || !d) return row(cfg.id, CHECK, 'skip', 'not reached');
+  if (driver.last?.failures.some((f) => f.error.code === 'miner_auth')) return row(cfg.id, CHECK, 'skip', `${fw} refused the login (see credentials): nothing can be set until the password is right`, credentialSource(cfg));
   const range = a.capabilities.setPower;
   if (!range) {
     return row(cfg.id, CHECK, 'skip', `${fw} has no watt target; pausing restarts hashing (up to minutes without it), so it is not a gentle test`, `test it by hand when the miner may stop: rackpilot diag miner set --host ${cfg.host} --pause, then --resume`);

@@ -74,6 +74,14 @@ function identityRow(cfg: ModbusDeviceConfig, r: ResolvedModbus, v: Values, out:
   const found: string[] = [];
   const wrong: { what: string; fix: string; status: CheckStatus }[] = [];
   const num = (k: string): number | undefined => (typeof v.get(k) === 'number' ? (v.get(k) as number) : undefined);
+  const mapVersion = num('info.map_version');
+  if (mapVersion !== undefined) {
+    found.push(`map version ${mapVersion}`);
+    // The wrong map: its other "identity" registers mean something else, so they are not compared.
+    if (r.profile.name === 'rackpilot-sim-pdu' && mapVersion !== 1) {
+      return row(cfg.id, 'identity', 'fail', `register 0 holds ${mapVersion}, not map version 1: this is not a ${r.profile.name}`, 'another device answers at this address, or the profile is wrong: see what it is with diag modbus raw --fc 3 --addr 0 --count 8');
+    }
+  }
   const outlets = num('info.outlets') ?? num('info.outputs');
   if (outlets !== undefined) {
     found.push(`${outlets} outlets`);
@@ -82,7 +90,7 @@ function identityRow(cfg: ModbusDeviceConfig, r: ResolvedModbus, v: Values, out:
   const phases = num('info.phases');
   if (phases !== undefined) {
     found.push(`${phases} phases`);
-    if (r.profile.phases !== undefined && phases !== r.profile.phases) wrong.push({ status: 'fail', what: `it reports ${phases} phases; profile ${r.profile.name} is for ${r.profile.phases}`, fix: 'use the profile for this model' });
+    if (r.profile.phases !== undefined && phases !== r.profile.phases) wrong.push({ status: 'fail', what: `it reports ${phases} phase${phases === 1 ? '' : 's'}; profile ${r.profile.name} is for ${r.profile.phases}`, fix: 'use the profile for this model' });
   }
   const breaker = num('info.breaker');
   if (breaker !== undefined) {
@@ -90,11 +98,6 @@ function identityRow(cfg: ModbusDeviceConfig, r: ResolvedModbus, v: Values, out:
     const cfgA = cfg.circuits?.breakerA;
     if (cfgA !== undefined && cfgA > breaker) wrong.push({ status: 'fail', what: `it has ${breaker} A breakers but circuits.breakerA is ${cfgA}: the controller would let the phases run past what the breakers carry`, fix: `set circuits.breakerA: ${breaker}` });
     else if (cfgA !== undefined && cfgA < breaker) wrong.push({ status: 'warn', what: `it has ${breaker} A breakers; circuits.breakerA is ${cfgA} (stricter than needed)`, fix: `set circuits.breakerA: ${breaker} if the upstream circuit allows it` });
-  }
-  const mapVersion = num('info.map_version');
-  if (mapVersion !== undefined) {
-    found.push(`map version ${mapVersion}`);
-    if (r.profile.name === 'rackpilot-sim-pdu' && mapVersion !== 1) wrong.push({ status: 'fail', what: `register 0 holds ${mapVersion}, not map version 1: this is not a ${r.profile.name}`, fix: 'use the profile of the device at this address (diag modbus raw --fc 3 --addr 0)' });
   }
   for (const k of ['info.model', 'info.name', 'info.version', 'info.serial']) if (v.has(k)) found.push(`${k.slice(5)} ${String(v.get(k))}`);
   // Identity registers the device does not have (exception 02) are a profile that does not fit.
