@@ -133,7 +133,7 @@ function powerCell(d: DeviceStatus): string {
 
 function minerCell(m: MinerSummary): string {
   const th = m.hashrateTHs === null ? '?' : m.hashrateTHs.toFixed(1);
-  return `${(m.firmware ?? 'firmware ?').padEnd(18)} ${(m.state ?? '?').padEnd(8)} ${th.padStart(6)} TH/s  target ${m.targetW === null ? '–' : `${m.targetW} W`}`;
+  return `${(m.firmware ?? 'firmware ?').padEnd(19)} ${(m.state ?? '?').padEnd(8)} ${th.padStart(6)} TH/s  target ${m.targetW === null ? '–' : `${m.targetW} W`}`;
 }
 
 const MODE_MARK = { free: ' ', limited: '▼', paused: '⏸', off: '○' } as const;
