@@ -447,7 +447,7 @@ export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}):
   const clock = opts.clock ?? systemClock;
   // Without a logger of the caller's, log to stderr and keep the recent lines for GET /logs.
   const logRing = opts.logRing ?? (opts.log ? undefined : new LogRing());
-  const log = opts.log ?? createLogger({ level: loaded.config.log.level, sink: teeSink(process.stderr, logRing as LogRing) });
+  const log = opts.log ?? createLogger({ level: loaded.config.log.level, sink: logRing ? teeSink(process.stderr, logRing) : process.stderr });
   const deps = createDriverDeps(clock, log);
   const uplink = await buildUplink(loaded, clock, log, opts.spoolFs ?? nodeSpoolFs);
   const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));

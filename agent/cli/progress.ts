@@ -59,3 +59,13 @@ export class Progress {
     this.shown = false;
   }
 }
+
+/** Runs `fn` with progress on `out` (ticking on its own), cleared when it ends. */
+export async function withProgress<T>(out: ProgressOptions['out'], fn: (p: Progress) => Promise<T>): Promise<T> {
+  const p = new Progress({ out }).tick();
+  try {
+    return await fn(p);
+  } finally {
+    p.done();
+  }
+}

@@ -3,12 +3,14 @@
 // Works on the parsed YAML, so comments — where people note passwords — are dropped too.
 // What is redacted: values of keys that name a secret (password, token, secret, passphrase,
 // privateKey), PEM blocks anywhere, and NAME=value words whose NAME names a secret (a prefix
-// such as [env, API_TOKEN=…]). Paths to key, token and password files are kept: their contents
+// such as [env, API_TOKEN=…]), and user:password@ in URLs. Paths to key, token and password files are kept: their contents
 // are never read here.
 
 export const REDACTED = '[REDACTED]';
 
 const SECRET_KEY = /^(password|passwd|pass|token|secret|passphrase|private_?key|api_?key|bearer)$/i;
+/** user:password@ in a URL. */
+const URL_USERINFO = /\/\/[^/@\s]+@/;
 const SECRET_ASSIGN = /^([A-Za-z_][A-Za-z0-9_]*(PASS(WORD)?|TOKEN|SECRET|KEY)[A-Za-z0-9_]*)=.+$/i;
 
 export interface Redaction {
@@ -24,6 +26,10 @@ export function redactConfig(raw: unknown): Redaction {
       if ((key !== undefined && SECRET_KEY.test(key)) || v.includes('-----BEGIN')) {
         paths.push(path);
         return REDACTED;
+      }
+      if (URL_USERINFO.test(v)) {
+        paths.push(path);
+        return v.replace(URL_USERINFO, `//${REDACTED}@`);
       }
       const m = SECRET_ASSIGN.exec(v);
       if (m) {

@@ -5,7 +5,7 @@
 // the few milliseconds of building it between two cycles. Contains no secrets: the config's
 // secrets never reach these objects (the hub URL is the configured one, without credentials).
 
-import type { ControlLoop, LoadStatus } from '../control/loop.js';
+import type { ControlLoop, ControlStatus } from '../control/loop.js';
 import type { Health, HealthTracker } from '../core/health.js';
 import type { RackState } from '../core/rack.js';
 import type { BadQuality, Quality } from '../core/reading.js';
@@ -81,15 +81,8 @@ export interface DeviceStatus {
   readonly miner?: MinerSummary;
 }
 
-export interface ControlSnapshot {
-  readonly budgetW: number | null;
-  readonly budgetSource: string;
-  readonly loads: readonly LoadStatus[];
-  readonly armed: readonly string[];
-  readonly blind: readonly string[];
-  readonly steps: number;
-  readonly errors: number;
-  readonly inFlight: number;
+/** The controller's own status, with its action counts and what the hub has asked of the rack. */
+export interface ControlSnapshot extends ControlStatus {
   readonly actions: number;
   readonly failedActions: number;
   readonly lease: { readonly id: string; readonly kw: number; readonly expiresAtMs: number } | null;
@@ -215,7 +208,7 @@ function hubSnapshot(src: StatusSources, link: HubLink, outbox: Outbox): HubSnap
   const o = outbox.stats();
   const sp = src.spool?.stats();
   return {
-    url: src.hubUrl ?? '', security: src.security, state: link.state, lastError: link.stats.lastError, upSinceMs: link.stats.upSinceMs,
+    url: (src.hubUrl ?? '').replace(/\/\/[^/@]*@/, '//'), security: src.security, state: link.state, lastError: link.stats.lastError, upSinceMs: link.stats.upSinceMs,
     connects: link.stats.connects, samplesSent: link.stats.samplesSent, samplesAcked: o.ackedSamples, batchesSent: link.stats.batchesSent, batchesAcked: o.ackedBatches,
     backlog: { batches: o.batches, bytes: o.bytes, oldestSeq: o.oldestSeq, droppedSamples: o.droppedSamples },
     spool: sp ? {

@@ -83,7 +83,7 @@ describe('tar writer', () => {
 describe('redactConfig', () => {
   it('replaces secret values, PEM blocks and NAME=secret words; keeps paths to key and token files', () => {
     const raw = {
-      hub: { url: 'wss://hub:8700/agent', tokenFile: '/etc/rackpilot/agent.token', tls: { ca: 'ca.pem', cert: 'agent.pem', key: '/etc/rackpilot/agent.key' } },
+      hub: { url: 'wss://agent:s3cr3t-pw@hub:8700/agent', tokenFile: '/etc/rackpilot/agent.token', tls: { ca: 'ca.pem', cert: 'agent.pem', key: '/etc/rackpilot/agent.key' } },
       devices: [
         { id: 'm1', type: 'miner', host: '10.0.0.1', credentials: { user: 'root', password: 'hunter2' } },
         { id: 'm2', type: 'miner', host: '10.0.0.2', credentials: { passwordFile: 'secrets/m2.pw' } },
@@ -93,8 +93,9 @@ describe('redactConfig', () => {
     };
     const r = redactConfig(raw);
     const text = JSON.stringify(r.value);
-    for (const secret of ['hunter2', 'abc123', 'MIIB', '12345678']) expect(text).not.toContain(secret);
-    expect(r.paths).toEqual(['devices[0].credentials.password', 'devices[2].prefix[1]', 'devices[2].notes', 'devices[3].token']);
+    for (const secret of ['hunter2', 'abc123', 'MIIB', '12345678', 's3cr3t-pw']) expect(text).not.toContain(secret);
+    expect(text).toContain('wss://[REDACTED]@hub:8700/agent');
+    expect(r.paths).toEqual(['hub.url', 'devices[0].credentials.password', 'devices[2].prefix[1]', 'devices[2].notes', 'devices[3].token']);
     expect(text).toContain('/etc/rackpilot/agent.token');
     expect(text).toContain('/etc/rackpilot/agent.key');
     expect(text).toContain('secrets/m2.pw');

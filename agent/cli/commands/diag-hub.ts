@@ -2,10 +2,10 @@
 import { loadConfig } from '../../config/load.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError } from '../args.js';
 import { checkTable, countOf, summaryLine } from '../check-table.js';
-import type { Command } from '../command.js';
+import { configFlag, type Command } from '../command.js';
 import { probeHub } from '../hub-probe.js';
 import { apiAddressOfConfig, fetchStatus } from '../local-api.js';
-import { Progress } from '../progress.js';
+import { withProgress } from '../progress.js';
 
 /** What the running agent's own link says, when it answers on its local API. */
 async function runningLink(loaded: Awaited<ReturnType<typeof loadConfig>>): Promise<string | undefined> {
@@ -35,23 +35,16 @@ export const diagHubCommand: Command = {
       'would replace the running agent\'s connection). Safe while the agent runs. Exit 0 all passed, 1 a step failed.',
   },
   async run(flags, _p, io) {
-    const path = flags['config'];
-    if (typeof path !== 'string') throw new UsageError('--config FILE is required');
+    const path = configFlag(flags);
     const timeout = flags['timeout'];
     if (timeout !== undefined && !(Number(timeout) >= 100 && Number(timeout) <= 120_000)) throw new UsageError('--timeout must be 100–120000 ms');
     const loaded = await loadConfig(path);
     const hub = loaded.config.hub;
     if (!hub) throw new UsageError(`${path} has no hub: section, so the agent does not connect to a hub`);
-    const progress = new Progress({ out: io.err }).tick();
-    let rows;
-    try {
-      rows = await probeHub({
-        hub, agentId: loaded.config.agent.id, baseDir: loaded.baseDir, ...(timeout !== undefined ? { timeoutMs: Number(timeout) } : {}),
-        onStep: (step) => progress.update(`checking the hub: ${step}`),
-      });
-    } finally {
-      progress.done();
-    }
+    const rows = await withProgress(io.err, (progress) => probeHub({
+      hub, agentId: loaded.config.agent.id, baseDir: loaded.baseDir, ...(timeout !== undefined ? { timeoutMs: Number(timeout) } : {}),
+      onStep: (step) => progress.update(`checking the hub: ${step}`),
+    }));
     const ok = countOf(rows).fail === 0;
     if (flags['json'] === true) {
       io.out.write(JSON.stringify({ url: hub.url, ok, steps: rows }, null, 2) + '\n');

@@ -8,11 +8,11 @@ import { ConfigError } from '../../config/shape.js';
 import { parseYaml } from '../../config/yaml.js';
 import type { StatusSnapshot } from '../../local-api/status.js';
 import { VERSION } from '../../version.js';
-import { EXIT_FAILURE, EXIT_OK, UsageError } from '../args.js';
+import { EXIT_FAILURE, EXIT_OK } from '../args.js';
 import { countOf } from '../check-table.js';
-import type { Command } from '../command.js';
+import { configFlag, type Command } from '../command.js';
 import { apiAddressOfConfig, apiGet, fetchLogs } from '../local-api.js';
-import { Progress } from '../progress.js';
+import { withProgress } from '../progress.js';
 import { redactConfig } from '../redact.js';
 import { runSelftest } from '../selftest/run.js';
 import { tarGz, type TarEntry } from '../tar.js';
@@ -104,8 +104,7 @@ export const diagReportCommand: Command = {
       'README.txt in the archive lists what is in it and what is missing and why. Exit 1 when it cannot be written.',
   },
   async run(flags, _p, io) {
-    const path = flags['config'];
-    if (typeof path !== 'string') throw new UsageError('--config FILE is required');
+    const path = configFlag(flags);
     const now = new Date();
     const cfg = await configParts(path);
     const loaded = cfg.loaded;
@@ -120,8 +119,7 @@ export const diagReportCommand: Command = {
       missing.push(`status.json, events.json, logs.jsonl, metrics.txt: ${loaded ? 'no agent answers on its local API (not running?)' : 'the config is not valid, so the agent\'s address is unknown'}; on the controller: journalctl -u rackpilot --since -1h`);
     }
     if (loaded && flags['no-probe'] !== true) {
-      const progress = new Progress({ out: io.err }).tick();
-      const res = await runSelftest({ loaded, ...(status ? { agent: status } : {}), actuators: false, outlets: false, confirm: async () => false, progress }).finally(() => progress.done());
+      const res = await withProgress(io.err, (progress) => runSelftest({ loaded, ...(status ? { agent: status } : {}), actuators: false, outlets: false, confirm: async () => false, progress }));
       const c = countOf(res.rows);
       parts.push({ file: 'selftest.json', data: JSON.stringify({ counts: c, rows: res.rows }, null, 2) + '\n', what: `a read-only selftest: ${c.pass} passed, ${c.fail} failed, ${c.warn} warnings` });
       parts.push({ file: 'identities.json', data: JSON.stringify(res.devices.map(factsJson), null, 2) + '\n', what: `what each of the ${res.devices.length} devices says it is` });

@@ -4,10 +4,10 @@ import { loadConfig } from '../../config/load.js';
 import type { StatusSnapshot } from '../../local-api/status.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from '../args.js';
 import { checkTable, countOf, summaryLine } from '../check-table.js';
-import type { Command, Io } from '../command.js';
+import { configFlag, type Command, type Io } from '../command.js';
 import { apiAddressOfConfig, apiLabel, fetchStatus } from '../local-api.js';
 import { confirm } from '../miner-target.js';
-import { Progress } from '../progress.js';
+import { withProgress } from '../progress.js';
 import { runSelftest, type SelftestResult } from '../selftest/run.js';
 import type { DeviceFacts } from '../selftest/types.js';
 
@@ -64,8 +64,7 @@ export const diagSelftestCommand: Command = {
       'shown as the agent sees them (it holds the port). Exit 0 no failure, 1 a check failed, 2 bad usage or config.',
   },
   async run(flags, _p, io) {
-    const path = flags['config'];
-    if (typeof path !== 'string') throw new UsageError('--config FILE is required');
+    const path = configFlag(flags);
     if (flags['outlets'] === true && flags['actuators'] !== true) throw new UsageError('--outlets goes with --actuators');
     if (flags['json'] === true && flags['actuators'] === true && flags['yes'] !== true) throw new UsageError('--json with --actuators needs --yes (nothing can be asked)');
     const loaded = await loadConfig(path);
@@ -74,21 +73,17 @@ export const diagSelftestCommand: Command = {
       io.err.write(`rackpilot diag selftest: the agent is running (pid ${agent.agent.pid}); its controller drives the same actuators and would fight the test. Stop it first (systemctl stop rackpilot), or leave out --actuators.\n`);
       return EXIT_USAGE;
     }
-    const progress = new Progress({ out: io.err }).tick();
-    let res: SelftestResult;
-    try {
-      res = await runSelftest({
-        loaded, ...(agent ? { agent } : {}), actuators: flags['actuators'] === true, outlets: flags['outlets'] === true, progress,
-        confirm: async (plan) => {
-          if (flags['yes'] === true) return true;
-          progress.done();
-          io.out.write(`--actuators will, one at a time:\n${plan.map((l) => `  ${l}`).join('\n')}\n`);
-          return confirm(io, 'go ahead?');
-        },
-      });
-    } finally {
-      progress.done();
-    }
+    const res = await withProgress(io.err, (progress) => runSelftest({
+      loaded, ...(agent ? { agent } : {}), actuators: flags['actuators'] === true, outlets: flags['outlets'] === true, progress,
+      confirm: async (plan) => {
+        if (flags['yes'] === true) return true;
+        progress.done(); // no progress line over the question
+        io.out.write(`--actuators will, one at a time:\n${plan.map((l) => `  ${l}`).join('\n')}\n`);
+        const yes = await confirm(io, 'go ahead?');
+        progress.tick();
+        return yes;
+      },
+    }));
     const counts = countOf(res.rows);
     if (flags['json'] === true) {
       io.out.write(JSON.stringify({ config: path, agentRunning: agent !== undefined, ok: counts.fail === 0, counts, rows: res.rows, devices: res.devices.map(factsJson) }, null, 2) + '\n');
