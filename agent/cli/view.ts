@@ -168,7 +168,7 @@ function hubLines(st: StatusSnapshot, notes: readonly string[], color: boolean):
   const tone = h.state === 'up' ? C.green : C.yellow;
   const since = h.state === 'up' && h.upSinceMs ? ` since ${new Date(h.upSinceMs).toISOString().slice(11, 19)}` : '';
   const out = [`${paint(color, C.bold, 'Hub')}  ${paint(color, tone, h.state)}${since}  ${h.url}${h.state !== 'up' && h.lastError ? paint(color, C.yellow, `  last error: ${h.lastError}`) : ''}`];
-  out.push(`  samples sent ${h.samplesSent}  acked ${h.samplesAcked}  · batches sent ${h.batchesSent}  acked ${h.batchesAcked}  · backlog ${h.backlog.batches} batches (${bytes(h.backlog.bytes)})${h.backlog.droppedSamples ? paint(color, C.red, `  dropped ${h.backlog.droppedSamples} samples`) : ''}`);
+  out.push(`  samples sent ${h.samplesSent}  acked ${h.samplesAcked}  · batches sent ${h.batchesSent}  acked ${h.batchesAcked}  · backlog ${h.backlog.batches} batches${h.backlog.batches ? ` (${bytes(h.backlog.bytes)})` : ''}${h.backlog.droppedSamples ? paint(color, C.red, `  dropped ${h.backlog.droppedSamples} samples`) : ''}`);
   const sp = h.spool;
   if (sp) {
     const trouble = [sp.degraded ? 'DEGRADED (disk writes failing)' : '', sp.memOnlyBatches ? `${sp.memOnlyBatches} batches in memory only` : '', sp.lostBatches ? `${sp.lostBatches} batches lost` : ''].filter(Boolean).join(', ');

@@ -100,7 +100,7 @@ export interface HubSnapshot {
   readonly samplesAcked: number;
   readonly batchesSent: number;
   readonly batchesAcked: number;
-  /** Batches and bytes the hub has not acked yet (the backlog). */
+  /** Batches the hub has not acked yet (the backlog); bytes: what the outbox holds (with a spool, its segment files). */
   readonly backlog: { readonly batches: number; readonly bytes: number; readonly oldestSeq: number; readonly droppedSamples: number };
   readonly spool: null | {
     readonly dir: string; readonly segments: number; readonly diskBytes: number; readonly memOnlyBatches: number;

@@ -4,12 +4,18 @@
 // limits; and what it does (and refuses to do) while the agent runs.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { stringify } from 'yaml';
+import { configForSim } from '../../agent/cli/sim-config.js';
 import { loadConfig } from '../../agent/config/load.js';
 import { startAgent, type Agent } from '../../agent/main.js';
 import { nullLogger } from '../../agent/runtime/log.js';
+import { startSimulator } from '../../hw-sim/run.js';
+import { mixedModbus } from '../../hw-sim/scenarios/mixed-modbus.js';
 import { runCli } from '../support/cli.js';
 import { device, startDiagRack, type DiagRack } from '../support/diag-rack.js';
 import { FAKE_ROOT_UID, fakeSudo } from '../support/gpu.js';
+import { until } from '../support/wait.js';
 
 let rack: DiagRack;
 beforeAll(async () => {
@@ -75,6 +81,7 @@ describe('diag selftest, read-only', () => {
       device(raw, 'lux-03')['load'] = { feed: { pdu: 'pdu-a', outlet: 9 } };
       raw.devices = raw.devices.filter((d) => d['id'] !== 'pdu-x');
       device(raw, 'bos-01')['credentials'] = { password: 'bos-site-pw' };
+      raw.devices.push({ id: 'controller', type: 'host' });
     });
     const r = await runCli(['diag', 'selftest', '--config', cfg, '--json'], { timeoutMs: 30_000 });
     expect(r.code, r.stdout).toBe(0);
@@ -83,6 +90,7 @@ describe('diag selftest, read-only', () => {
     expect(j.counts['fail']).toBe(0);
     expect(j.rows.find((x) => x.subject === 'lux-03' && x.check === 'wiring')?.status).toBe('pass');
     expect(j.rows.find((x) => x.subject === 'bos-01' && x.check === 'credentials')?.status).toBe('pass');
+    expect(j.rows.find((x) => x.subject === 'controller' && x.check === 'reach')).toMatchObject({ status: expect.stringMatching(/^(pass|warn)$/) as unknown, detail: expect.stringMatching(/^\d+ of \d+ host values read/) as unknown });
     const ids = Object.fromEntries(j.devices.map((d) => [d.id, d.identity]));
     expect(ids['lux-03']).toMatchObject({ firmware: 'LuxOS', model: 'Antminer S19 Pro' });
     expect(ids['pdu-a']).toMatchObject({ profile: 'rackpilot-sim-pdu', 'info.outlets': 12, 'info.breaker': 32 });
@@ -197,5 +205,29 @@ describe('diag selftest while the agent runs', () => {
     expect(r.code, r.stdout).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`the agent is running \\(pid ${process.pid} on ${sock.replace(/[.]/g, '\\.')}\\): read-only checks run alongside it`));
     expect(rowOf(r.stdout, 'pdu-a', 'readings').status).toBe('PASS');
+  });
+
+  it('a meter on the RS-485 port the agent holds is shown as the agent sees it, not opened', async () => {
+    const bus = await startSimulator(mixedModbus, { basePort: 0, manual: true });
+    let busAgent: Agent | undefined;
+    try {
+      bus.sim.advance(5);
+      const raw = configForSim(bus.endpoints.filter((e) => e.device === 'meter-inlet'), { metricsListen: '127.0.0.1:0' }) as Record<string, unknown>;
+      const sock = join(rack.dir, 'bus-agent.sock');
+      raw['metrics'] = { listen: '127.0.0.1:0', socket: sock };
+      const cfg = join(rack.dir, 'rack-bus.yaml');
+      await writeFile(cfg, stringify(raw));
+      busAgent = await startAgent(await loadConfig(cfg), { log: nullLogger });
+      await until(() => busAgent!.status().devices[0]!.health === 'up', { what: 'the meter read over the pty' });
+      const r = await runCli(['diag', 'selftest', '--config', cfg]);
+      expect(r.code, r.stdout).toBe(0);
+      const reach = rowOf(r.stdout, 'meter-inlet', 'reach');
+      expect(reach.status).toBe('skip');
+      expect(reach.detail).toMatch(/^serial port \S+ is held by the running agent \(opened exclusively\); the agent reads it: up, newest reading \d+\.\d s old, \d+\/\d+ values good$/);
+      expect(reach.fix).toBe('stop the agent to test it directly');
+    } finally {
+      await busAgent?.stop();
+      await bus.stop();
+    }
   });
 });

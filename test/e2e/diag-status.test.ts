@@ -34,6 +34,7 @@ beforeAll(async () => {
   sock = join(rack.dir, 'rackpilot.sock');
   cfg = await rack.writeConfig('rack.yaml', (raw) => {
     raw['hub'] = { url: hub.url };
+    raw['spool'] = { dir: 'spool' };
     raw['metrics'] = { listen: '127.0.0.1:0', socket: sock };
     raw['control'] = { rackKw: 15 };
   });
@@ -86,7 +87,7 @@ describe('GET /status and /logs', () => {
     expect(lines.every((l) => typeof (JSON.parse(l) as { msg: string }).msg === 'string')).toBe(true);
     expect(lines).toEqual(ring.lines({ n: 5 }).slice(-lines.length));
     const warn = await get('/logs?level=warn&n=50');
-    expect(warn.body).toContain('no spool configured');
+    expect(warn.body).toContain('no command keys configured');
     expect(warn.body.trim().split('\n').every((l) => ['warn', 'error'].includes((JSON.parse(l) as { level: string }).level))).toBe(true);
     expect((await get('/logs?n=0')).status).toBe(400);
     expect((await get('/logs?level=loud')).status).toBe(400);
@@ -149,7 +150,7 @@ describe('rackpilot diag status', () => {
     expect(out).toMatch(/\n {2}bos-01 +miner degraded .*target 2760 W\n {11}↳ miner\/details: \/api\/v1\/auth\/login: HTTP 401 \(check the miner credentials\)\n/);
     expect(out).toMatch(/\n {2}gpu-01 +gpu +up .* 1\.\d\d kW\n/);
     expect(out).toMatch(/\nControl {2}rack budget 15\.00 kW \(local cap\)/);
-    expect(out).toMatch(new RegExp(`\\nHub  up since \\d\\d:\\d\\d:\\d\\d  ${hub.url.replace(/[.]/g, '\\.')}\\n  samples sent \\d+  acked \\d+  · batches sent \\d+  acked \\d+  · backlog \\d+ batches`));
+    expect(out).toMatch(new RegExp(`\\nHub  up since \\d\\d:\\d\\d:\\d\\d  ${hub.url.replace(/[.]/g, '\\.')}\\n  samples sent \\d+  acked \\d+  · batches sent \\d+  acked \\d+  · backlog \\d+ batches.*\\n  spool spool: \\d+ segments, \\d+\\.\\d KiB on disk\\n`));
     expect(out).toContain('\nEvents (decisions with their reasons, newest last)\n');
     expect(out).toContain('\nLog (warnings)\n');
   });
