@@ -212,7 +212,7 @@ describe('diag selftest while the agent runs', () => {
     let busAgent: Agent | undefined;
     try {
       bus.sim.advance(5);
-      const raw = configForSim(bus.endpoints.filter((e) => e.device === 'meter-inlet'), { metricsListen: '127.0.0.1:0' }) as Record<string, unknown>;
+      const raw = configForSim(bus.endpoints.filter((e) => e.device === 'meter-inlet'), { metricsListen: '127.0.0.1:0' });
       const sock = join(rack.dir, 'bus-agent.sock');
       raw['metrics'] = { listen: '127.0.0.1:0', socket: sock };
       const cfg = join(rack.dir, 'rack-bus.yaml');
