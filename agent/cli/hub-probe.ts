@@ -20,6 +20,7 @@ import { CredentialError } from '../runtime/credentials.js';
 import { loadHubCredentials, wsOptions, type HubCredentials } from '../uplink/credentials.js';
 import { row, type CheckRow } from './check-table.js';
 import { classifySocketError, classifyTlsError, type Finding } from './hub-errors.js';
+import { exchangeHttp, openSocket, withTimeout, type HttpAnswer } from './hub-socket.js';
 
 export interface HubProbeOptions {
   readonly hub: HubConfig;
@@ -31,7 +32,7 @@ export interface HubProbeOptions {
   readonly onStep?: (step: string) => void;
 }
 
-export const STEPS = ['files', 'identity', 'dns', 'tcp', 'tls', 'clock', 'auth', 'round trip'] as const;
+const STEPS = ['files', 'identity', 'dns', 'tcp', 'tls', 'clock', 'auth', 'round trip'] as const;
 
 const SUBJECT = 'hub';
 const CERT_WARN_DAYS = 30;
@@ -52,8 +53,8 @@ interface Ctx {
   creds?: HubCredentials;
   addresses: string[];
   address?: string;
-  hubDateMs?: number;
-  sentAtMs?: number;
+  /** The hub's HTTP answer (TCP step for ws://, TLS step for wss://): status and clock. */
+  http?: HttpAnswer;
   /** The upgraded connection, from auth to round trip. */
   ws?: WebSocket;
 }
@@ -135,7 +136,7 @@ async function tcp(c: Ctx): Promise<CheckRow> {
         sock.destroy();
         return row(SUBJECT, 'tcp', 'pass', `connected to ${address}:${c.port} in ${ms} ms`);
       }
-      const http = await exchangeHttp(c, sock).catch((err: Error) => {
+      const http = await askHttp(c, sock).catch((err: Error) => {
         throw new StepFailed({ detail: `connected to ${address}:${c.port}, but no HTTP answer: ${err.message}`, fix: `is ${c.port} the hub's port? The hub answers HTTP there (rackpilot hub --listen)` });
       });
       return row(SUBJECT, 'tcp', 'pass', `connected to ${address}:${c.port} in ${ms} ms; the hub answers HTTP (${http})`);
@@ -168,7 +169,7 @@ async function tls(c: Ctx): Promise<CheckRow> {
   const hubCert = peer ? `hub certificate ${peer.subject.replace(/\n/g, ', ')} from ${peer.issuer.replace(/\n/g, ', ')}, valid until ${peer.validTo}` : 'hub certificate verified';
   let http: string;
   try {
-    http = await exchangeHttp(c, sock);
+    http = await askHttp(c, sock);
   } catch (err) {
     throw new StepFailed(classifyTlsError(err as NodeJS.ErrnoException, { ca: c.o.hub.tls?.ca, serverName: servername ?? c.url.hostname, clientCert: Boolean(creds.cert), afterHandshake: true }));
   }
@@ -178,9 +179,9 @@ async function tls(c: Ctx): Promise<CheckRow> {
 
 /** The hub's clock against ours, from its HTTP Date header: signed commands carry times. */
 async function clock(c: Ctx): Promise<CheckRow> {
-  if (c.hubDateMs === undefined || c.sentAtMs === undefined) return row(SUBJECT, 'clock', 'skip', 'the hub sent no Date header');
+  if (c.http?.dateMs === undefined) return row(SUBJECT, 'clock', 'skip', 'the hub sent no Date header');
   // The Date header has whole seconds (rounded down): half a second is the best guess of the rest.
-  const offsetS = Math.round((c.sentAtMs - c.hubDateMs - 500) / 1000);
+  const offsetS = Math.round((c.http.sentAtMs - c.http.dateMs - 500) / 1000);
   const detail = Math.abs(offsetS) <= 1 ? 'matches the hub\'s (within 1 s)' : `is ${Math.abs(offsetS)} s ${offsetS > 0 ? 'ahead of' : 'behind'} the hub's`;
   return Math.abs(offsetS) > CLOCK_WARN_S
     ? row(SUBJECT, 'clock', 'warn', `this controller's clock ${detail}: signed commands may be refused as expired or from the future`, 'check time sync: timedatectl status (NTP)')
@@ -253,68 +254,8 @@ async function roundTrip(c: Ctx): Promise<CheckRow> {
   return row(SUBJECT, 'round trip', 'pass', `WebSocket ping answered in ${ms} ms; closed without a Hello (the hub counts no session for the rack)`);
 }
 
-/** Resolves with the socket once `event` fires; rejects on error or after `ms`. */
-function openSocket<S extends Socket>(make: () => S, event: 'connect' | 'secureConnect', ms: number): Promise<S> {
-  return new Promise((resolve, reject) => {
-    const s = make();
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(Object.assign(new Error(`no answer within ${ms} ms`), { code: 'ETIMEDOUT' }));
-    }, ms);
-    s.once(event, () => {
-      clearTimeout(timer);
-      s.removeAllListeners('error');
-      s.on('error', () => undefined); // errors after this surface in the next read
-      resolve(s);
-    });
-    s.once('error', (err) => {
-      clearTimeout(timer);
-      s.destroy();
-      reject(err);
-    });
-  });
-}
-
-/** One GET of the hub's endpoint path (no upgrade) on an open socket: "404", and the Date header kept. */
-function exchangeHttp(c: Ctx, sock: Socket): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => finish(Object.assign(new Error(`no HTTP answer within ${c.timeoutMs} ms`), { code: 'ETIMEDOUT' })), c.timeoutMs);
-    const finish = (err?: Error, status?: string): void => {
-      clearTimeout(timer);
-      sock.removeAllListeners('data');
-      sock.destroy();
-      if (err) reject(err);
-      else resolve(status ?? '?');
-    };
-    sock.removeAllListeners('error');
-    sock.on('error', (err) => finish(err));
-    sock.on('close', () => finish(Object.assign(new Error('the connection closed without an answer'), { code: 'ECONNRESET' })));
-    sock.on('data', (d: Buffer) => {
-      buf += d.toString('latin1');
-      const end = buf.indexOf('\r\n\r\n');
-      if (end === -1) return;
-      const head = buf.slice(0, end).split('\r\n');
-      const status = /^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? '')?.[1];
-      if (!status) return finish(new Error(`not an HTTP answer: ${JSON.stringify((head[0] ?? '').slice(0, 40))}`));
-      const date = head.find((h) => /^date:/i.test(h))?.slice(5).trim();
-      if (date && Number.isFinite(Date.parse(date))) c.hubDateMs = Date.parse(date);
-      finish(undefined, status);
-    });
-    c.sentAtMs = Date.now();
-    sock.write(`GET ${c.url.pathname || '/'} HTTP/1.1\r\nHost: ${c.url.host}\r\nUser-Agent: rackpilot-diag-hub\r\nConnection: close\r\n\r\n`);
-  });
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, code: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(Object.assign(new Error(`no answer within ${ms} ms`), { code })), ms);
-    p.then((v) => {
-      clearTimeout(t);
-      resolve(v);
-    }, (e: unknown) => {
-      clearTimeout(t);
-      reject(e instanceof Error ? e : new Error(String(e)));
-    });
-  });
+/** GET of the hub's endpoint on an open socket; keeps the answer for the clock step. */
+async function askHttp(c: Ctx, sock: Socket): Promise<string> {
+  c.http = await exchangeHttp(sock, { host: c.url.host, path: c.url.pathname, timeoutMs: c.timeoutMs });
+  return c.http.status;
 }

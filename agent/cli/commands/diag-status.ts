@@ -9,7 +9,7 @@ import { ago, renderView } from '../view.js';
 const REFRESH_MS = 1000;
 
 /** "14:03:22 warn spool write failed: EIO" from one of the agent's JSON log lines. */
-export function logText(line: string): string {
+function logText(line: string): string {
   let r: Record<string, unknown>;
   try {
     r = JSON.parse(line) as Record<string, unknown>;
