@@ -2,6 +2,7 @@
 // `rackpilot diag status` (the bundled CLI) reading it: one JSON snapshot, one text frame, the
 // live view until Ctrl-C, the agent found through its config's unix socket, and a clear error
 // when no agent runs.
+import { execFile } from 'node:child_process';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { createLogger, nullLogger } from '../../agent/runtime/log.js';
 import { startHub, type Hub } from '../../hub/server.js';
 import { startSimulator } from '../../hw-sim/run.js';
 import { simPdu } from '../../hw-sim/scenarios/types.js';
-import { runCli, startCli, waitExit } from '../support/cli.js';
+import { bundlePath, runCli, startCli, waitExit } from '../support/cli.js';
 import { startDiagRack, type DiagRack } from '../support/diag-rack.js';
 import { until } from '../support/wait.js';
 
@@ -164,6 +165,23 @@ describe('rackpilot diag status', () => {
     expect(output()).not.toContain('\x1b');
     const times = frames.map((f) => /(\d\d:\d\d:\d\d) UTC/.exec(f)![1]);
     expect(new Set(times).size).toBe(frames.length); // each frame is a fresh snapshot
+  });
+
+  it('on a terminal (a pty, as over SSH): colours and a cleared screen per frame, no alternate screen; NO_COLOR turns colours off', async () => {
+    // util-linux script(1) runs the command on a pseudo-terminal, as sshd does.
+    const onPty = (cmd: string, env: NodeJS.ProcessEnv = {}): Promise<string> => new Promise((resolve) => {
+      execFile('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, TERM: 'xterm', ...env }, timeout: 15_000 }, (_err, stdout) => resolve(stdout));
+    });
+    const cli = `${process.execPath} ${bundlePath()} diag status --api 127.0.0.1:${agent.metricsAddress!.port}`;
+    const once = await onPty(`${cli} --once`);
+    expect(once).toContain('\x1b[1mrackpilot diag status\x1b[0m');
+    expect(once).toContain(`\x1b[32m${'up'.padEnd(8)}\x1b[0m`); // device health in green
+    const plain = await onPty(`${cli} --once`, { NO_COLOR: '1' });
+    expect(plain).toContain('rackpilot diag status — rack-t1');
+    expect(plain).not.toContain('\x1b[');
+    const live = await onPty(`timeout -s INT 2.5 ${cli}`);
+    expect(live.split('\x1b[H\x1b[2J').length).toBeGreaterThanOrEqual(3); // two frames or more, each on a cleared screen
+    expect(live).not.toContain('\x1b[?1049h'); // no alternate screen: the last frame stays in the scrollback
   });
 
   it('a lease, a grid event and the controller\'s decisions with their reasons', async () => {
