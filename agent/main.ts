@@ -28,12 +28,15 @@ import { ModbusLines } from './drivers/modbus/lines.js';
 import { DEFAULT_HTTP_MAX_BYTES, type HttpRequester } from './drivers/transport/http.js';
 import { openSerialPort } from './drivers/transport/serial.js';
 import { isActuating, type DeviceDriver, type PollResult, type PowerActuator } from './drivers/types.js';
-import { buildAgentMetrics, localApiHandler } from './local-api/metrics.js';
+import { localApiHandler } from './local-api/handler.js';
+import { buildAgentMetrics } from './local-api/metrics.js';
+import { buildStatus, type StatusSnapshot } from './local-api/status.js';
 import { mapBounded } from './runtime/bounded.js';
 import { PollOrder } from './runtime/poll-order.js';
 import { systemClock, type Clock } from './runtime/clock.js';
 import { createExec, createExecStream, type Exec, type ExecStats, type ExecStream } from './runtime/exec.js';
 import { createLogger, type Logger } from './runtime/log.js';
+import { LogRing, teeSink } from './runtime/log-ring.js';
 import { FixedRateScheduler, type TickInfo } from './runtime/scheduler.js';
 import { CredentialError } from './runtime/credentials.js';
 import { buildCatalog, catalogToWire } from './uplink/catalog.js';
@@ -59,6 +62,8 @@ export interface AgentOptions {
   readonly actuators?: readonly PowerActuator[];
   /** Seed of the controller's restore jitter (default: random). */
   readonly controlSeed?: number;
+  /** The lines `log` writes, kept for GET /logs (startAgent makes one when it makes the logger). */
+  readonly logRing?: LogRing;
 }
 
 export interface AgentStats {
@@ -106,7 +111,11 @@ export class Agent {
   /** The power-cap controller (absent with control.enabled: false). */
   readonly control: ControlLoop | undefined;
   metricsAddress: { host: string; port: number } | undefined;
+  /** Wall-clock time the agent was built, for status and uptime. */
+  readonly startedAtMs: number;
   private readonly builder: BatchBuilder;
+  /** Why each device's latest poll failed (absent once a poll succeeds), for status. */
+  private readonly lastErrors = new Map<string, string>();
   private samplesProduced = 0;
   private firstBatchSentMs: number | undefined;
   private httpServers: Server[] = [];
@@ -120,6 +129,7 @@ export class Agent {
     private readonly opts: AgentOptions & { readonly uplink?: UplinkParts },
   ) {
     const uplink = opts.uplink;
+    this.startedAtMs = clock.now();
     this.series = drivers.flatMap((d) => d.series);
     const maxAgeOf = new Map(this.series.flatMap((s) => (s.maxAgeMs !== undefined ? [[keyOf(s), s.maxAgeMs] as const] : [])));
     this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs, maxAgeOf);
@@ -196,7 +206,7 @@ export class Agent {
       health: this.health, scheduler: this.scheduler, pollGroups: this.pollGroups, ...(this.link && this.outbox ? { link: this.link, outbox: this.outbox } : {}),
       ...(this.spool ? { spool: this.spool } : {}), commands: this.commands, ...(this.control ? { control: this.control } : {}),
     });
-    const handler = localApiHandler(registry);
+    const handler = localApiHandler({ registry, status: () => this.status(), ...(this.opts.logRing ? { logs: this.opts.logRing } : {}) });
     const tcp = createServer(handler);
     await listen(tcp, (cb) => tcp.listen(m.listen.port, m.listen.host, cb));
     const addr = tcp.address();
@@ -258,6 +268,16 @@ export class Agent {
     };
   }
 
+  /** The snapshot GET /status serves and the live views render (local-api/status.ts). */
+  status(): StatusSnapshot {
+    return buildStatus({
+      agent: this.config.agent, version: VERSION, startedAtMs: this.startedAtMs, rack: this.rack, drivers: this.drivers, health: this.health,
+      scheduler: this.scheduler, pollGroups: this.pollGroups, events: this.recentEvents, security: this.security, lastErrors: this.lastErrors,
+      ...(this.config.hub ? { hubUrl: this.config.hub.url } : {}), ...(this.link ? { link: this.link } : {}), ...(this.outbox ? { outbox: this.outbox } : {}),
+      ...(this.spool ? { spool: this.spool, spoolDir: this.config.spool?.dir ?? '' } : {}), ...(this.control ? { control: this.control } : {}),
+    }, this.clock.now());
+  }
+
   event(e: AgentEvent): void {
     this.recentEvents.push(e);
     if (this.recentEvents.length > RECENT_EVENTS) this.recentEvents.shift();
@@ -294,6 +314,8 @@ export class Agent {
       const first = res.samples[0];
       if (this.outbox && first) this.builder.addGroup(first.reading.timeMs, res.samples);
       if (res.requests === 0) continue; // read on its own interval; nothing new this cycle
+      if (res.failed && res.error) this.lastErrors.set(d.info.id, res.error);
+      else if (!res.failed) this.lastErrors.delete(d.info.id);
       const change = this.health.update(d.info.id, res.requests, res.failed);
       if (change && !(change.from === 'unknown' && change.to === 'up')) {
         this.event({
@@ -429,11 +451,13 @@ async function buildUplink(loaded: LoadedConfig, clock: Clock, log: Logger, fs: 
 /** Builds and starts an agent from a loaded config. */
 export async function startAgent(loaded: LoadedConfig, opts: AgentOptions = {}): Promise<Agent> {
   const clock = opts.clock ?? systemClock;
-  const log = opts.log ?? createLogger({ level: loaded.config.log.level });
+  // Without a logger of the caller's, log to stderr and keep the recent lines for GET /logs.
+  const logRing = opts.logRing ?? (opts.log ? undefined : new LogRing());
+  const log = opts.log ?? createLogger({ level: loaded.config.log.level, sink: logRing ? teeSink(process.stderr, logRing) : process.stderr });
   const deps = createDriverDeps(clock, log);
   const uplink = await buildUplink(loaded, clock, log, opts.spoolFs ?? nodeSpoolFs);
   const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
-  const agent = new Agent(loaded.config, drivers, clock, log, uplink ? { ...opts, uplink } : opts);
+  const agent = new Agent(loaded.config, drivers, clock, log, { ...opts, ...(uplink ? { uplink } : {}), ...(logRing ? { logRing } : {}) });
   await agent.start();
   return agent;
 }

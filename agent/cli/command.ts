@@ -28,5 +28,12 @@ export function scenarioOf(name: unknown): NonNullable<ReturnType<typeof SCENARI
   return s;
 }
 
+/** The --config FILE every config-driven command needs. Throws UsageError. */
+export function configFlag(flags: Flags): string {
+  const path = flags['config'];
+  if (typeof path !== 'string') throw new UsageError('--config FILE is required');
+  return path;
+}
+
 export const logLevelFlag = { type: 'string', value: 'LEVEL', help: `log level: ${LEVELS.join(', ')}` } as const;
 

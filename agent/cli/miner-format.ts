@@ -1,5 +1,5 @@
-// How a miner reads to a field tech: the normalised data as text (diag miner probe), one line
-// per miner for the demo's view, and the JSON report. Unknown values print as "?", never as 0.
+// How a miner reads to a field tech: the normalised data as text (diag miner probe) and the
+// capabilities line. Unknown values print as "?", never as 0.
 
 import type { MinerData } from '../drivers/miner/data.js';
 import type { MinerDriver } from '../drivers/miner/driver.js';
@@ -57,13 +57,4 @@ export function minerReport(driver: MinerDriver, address: string): string {
   if (a) row('control', capabilitiesText(a.capabilities, a.settleByCommand ?? {}));
   for (const f of last.failures) row('not read', `${f.source}: ${f.error.message}`);
   return lines.join('\n') + '\n';
-}
-
-/** One line for the demo view: id, firmware, state, hashrate, power, target; or why not. */
-export function minerLine(id: string, driver: MinerDriver | undefined, unknownBecause?: string): string {
-  const d = driver?.last?.data;
-  const fw = driver?.firmware?.module.label ?? '?';
-  if (!d) return `${id.padEnd(10)} ${fw.padEnd(20)} no data${unknownBecause ? `: ${unknownBecause}` : ''}`;
-  const est = d.powerSource === 'estimated' ? '~' : ' ';
-  return `${id.padEnd(10)} ${fw.padEnd(20)} ${(d.state ?? '?').padEnd(8)} ${q(d.hashrateTHs, 1).padStart(6)} TH/s ${est}${q(d.powerW).padStart(5)} W  target ${d.powerTargetW === null ? '–' : `${d.powerTargetW} W`}`;
 }

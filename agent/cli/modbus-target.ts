@@ -102,6 +102,8 @@ export interface Style {
 }
 
 export function style(tty: boolean | undefined): Style {
-  const paint = (code: string) => (s: string): string => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
+  // Colours on a terminal only, and not when the user asks for none (https://no-color.org).
+  const on = tty === true && !process.env['NO_COLOR'];
+  const paint = (code: string) => (s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
   return { ok: paint('32'), bad: paint('31'), dim: paint('2'), bold: paint('1') };
 }

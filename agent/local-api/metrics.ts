@@ -1,8 +1,7 @@
 // The agent's Prometheus metrics, for the site's own monitoring (GET /metrics). Collected at
 // scrape time from the live objects, so nothing extra runs in the control loop.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { PROMETHEUS_CONTENT_TYPE, Registry } from '../../protocols/prometheus.js';
+import { Registry } from '../../protocols/prometheus.js';
 import type { ControlLoop } from '../control/loop.js';
 import type { RackState } from '../core/rack.js';
 import type { HealthTracker } from '../core/health.js';
@@ -116,24 +115,4 @@ function controlMetrics(r: Registry, c: ControlLoop): void {
     return [[{ result: 'issued' }, st.actions], [{ result: 'failed' }, st.failed + st.unroutable]];
   });
   r.gaugeFn('rackpilot_control_step_errors_total', 'Control steps that threw (the loop went on).', () => [[{}, c.status().errors]]);
-}
-
-/** The HTTP handler for the local API: GET /metrics and GET /healthz. */
-export function localApiHandler(registry: Registry): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') {
-      res.writeHead(405, { allow: 'GET' }).end('method not allowed\n');
-      return;
-    }
-    if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE }).end(registry.render());
-      return;
-    }
-    if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-      return;
-    }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-  };
 }

@@ -2,8 +2,9 @@
 import { loadConfig } from '../../config/load.js';
 import { startAgent } from '../../main.js';
 import { createLogger } from '../../runtime/log.js';
-import { EXIT_OK, UsageError } from '../args.js';
-import { level, logLevelFlag, type Command } from '../command.js';
+import { LogRing, teeSink } from '../../runtime/log-ring.js';
+import { EXIT_OK } from '../args.js';
+import { configFlag, level, logLevelFlag, type Command } from '../command.js';
 import { untilSignal } from '../signals.js';
 
 export const agentCommand: Command = {
@@ -15,11 +16,11 @@ export const agentCommand: Command = {
     details: 'Polls the configured devices, streams telemetry to the hub and serves GET /metrics.\nLogs are JSON lines on stderr. SIGINT/SIGTERM stop it cleanly.',
   },
   async run(flags) {
-    const path = flags['config'];
-    if (typeof path !== 'string') throw new UsageError('--config FILE is required');
-    const loaded = await loadConfig(path);
-    const log = createLogger({ level: level(flags, loaded.config.log.level) });
-    const agent = await startAgent(loaded, { log });
+    const loaded = await loadConfig(configFlag(flags));
+    // Logs go to stderr (the journal) and the last lines stay in memory for GET /logs (diag).
+    const logRing = new LogRing();
+    const log = createLogger({ level: level(flags, loaded.config.log.level), sink: teeSink(process.stderr, logRing) });
+    const agent = await startAgent(loaded, { log, logRing });
     await untilSignal((sig) => agent.stop(`signal ${sig}`));
     return EXIT_OK;
   },
