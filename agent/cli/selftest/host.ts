@@ -6,14 +6,15 @@ import type { DeviceDriver, PollResult } from '../../drivers/types.js';
 import { row, type CheckRow } from '../check-table.js';
 import type { DeviceResult } from './types.js';
 
-/** A driver that reads off the cycle (BackgroundSampler): start a read, wait for it, take it. */
-export async function readOnce(d: DeviceDriver & { settle(): Promise<void> }, signal: AbortSignal): Promise<PollResult> {
-  await d.poll(signal);
-  await d.settle();
-  return d.poll(signal);
+/**
+ * One fresh read, now: a driver that streams (a GPU server's nvidia-smi -lms) offers `readNow`, a
+ * one-shot call; any other driver reads when polled.
+ */
+export async function readOnce(d: DeviceDriver & { readNow?(signal: AbortSignal): Promise<PollResult> }, signal: AbortSignal): Promise<PollResult> {
+  return d.readNow ? d.readNow(signal) : d.poll(signal);
 }
 
-export async function probeHost(id: string, d: DeviceDriver & { settle(): Promise<void> }, signal: AbortSignal): Promise<DeviceResult> {
+export async function probeHost(id: string, d: DeviceDriver, signal: AbortSignal): Promise<DeviceResult> {
   const r = await readOnce(d, signal);
   const ok = r.samples.filter((s) => s.reading.quality === 'ok').length;
   const rows: CheckRow[] = [row(id, 'reach', r.failed ? 'warn' : 'pass', `${ok} of ${r.samples.length} host values read${r.error ? ` (${r.error})` : ''}`)];

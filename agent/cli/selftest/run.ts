@@ -13,7 +13,6 @@ import type { DeviceConfig } from '../../config/schema.js';
 import { familyOf } from '../../drivers/families.js';
 import type { DriverDeps } from '../../drivers/family.js';
 import type { GpuHostDriver } from '../../drivers/gpu/driver.js';
-import type { HostDriver } from '../../drivers/host/driver.js';
 import type { MinerDriver } from '../../drivers/miner/driver.js';
 import type { ModbusPowerDevice } from '../../drivers/pdu/driver.js';
 import type { ResolvedModbus } from '../../drivers/pdu/family.js';
@@ -100,7 +99,7 @@ async function probeDevice(d: DeviceConfig, o: SelftestOptions, deps: DriverDeps
     case 'miner':
       return probeMiner(d, driver as MinerDriver, signal);
     case 'host':
-      return probeHost(d.id, driver as HostDriver, signal);
+      return probeHost(d.id, driver, signal);
   }
 }
 

@@ -108,6 +108,12 @@ export class GpuHostDriver implements ActuatingDriver {
     return this.result(cut ? { ...read, message: `nvidia-smi did not answer before the next poll (${this.o.intervalMs} ms; killed)` } : read, startedMs);
   }
 
+  /** One nvidia-smi call now, whatever the mode, bounded like a one-shot poll (diag selftest). */
+  async readNow(signal: AbortSignal): Promise<PollResult> {
+    const startedMs = this.clock.monotonic();
+    return this.result(await this.reader.read(signal), startedMs);
+  }
+
   actuators(): readonly PowerActuator[] {
     return this.acts;
   }

@@ -99,7 +99,7 @@ export class HostDriver implements DeviceDriver {
 
   /**
    * Busy share of CPU time since the previous read (os.cpus() deltas, not currentLoad()'s
-   * execSync of /proc/stat). A window under a second (the first read, right after start-up)
+   * a synchronous child process for /proc/stat). A window under a second (the first read, right after start-up)
    * says more about start-up than about the controller, so it is not reported.
    */
   private cpuLoad(t: number): Reading {

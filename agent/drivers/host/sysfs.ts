@@ -1,5 +1,5 @@
 // Temperatures and network counters straight from /sys, with async reads (systeminformation's
-// cpuTemperature() uses execSync and its networkStats() answers 0 on failure: reference
+// cpuTemperature() blocks on a synchronous child process and its networkStats() answers 0 on failure: reference
 // gpu-and-host.md §5.5). Each function returns a value or the reason there is none.
 
 import type { HostSystem } from './system.js';

@@ -2,7 +2,7 @@
 // (shared/reference/gpu-and-host.md §5.5): async reads of /proc and /sys, os.* calls that do not
 // spawn, fs.statfs, and systeminformation's mem() (an async read of /proc/meminfo), loaded on
 // first use so agent start-up does not pay for the package. systeminformation's currentLoad(),
-// fsSize(), cpuTemperature() and time() run execSync on Linux and networkStats() reports 0 when it
+// fsSize(), cpuTemperature() and time() run synchronous child processes on Linux and networkStats() reports 0 when it
 // fails (unknown would read as zero), so those values come from /proc and /sys directly.
 
 import { readdir, readFile, statfs } from 'node:fs/promises';
