@@ -5,12 +5,13 @@ import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, helpText, parseArgs, UsageError } fr
 import type { Io } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
+const NAME_WIDTH = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
 const TOP_HELP = `rackpilot ${VERSION} — rack controller agent for hybrid miner + AI sites
 
 usage: rackpilot <command> [options]
 
 commands:
-${COMMANDS.map((c) => `  ${c.spec.name.padEnd(14)}${c.spec.summary}`).join('\n')}
+${COMMANDS.map((c) => `  ${c.spec.name.padEnd(NAME_WIDTH)}${c.spec.summary}`).join('\n')}
 
 Run "rackpilot <command> --help" for a command's options.
 exit codes: 0 ok, 1 runtime failure, 2 bad usage or config

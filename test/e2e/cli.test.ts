@@ -13,8 +13,11 @@ describe('rackpilot CLI', () => {
   it('prints help for every subcommand with its usage and the exit codes', async () => {
     const top = await runCli(['--help']);
     expect(top.code).toBe(0);
-    for (const c of ['agent', 'sim', 'hub', 'demo', 'config check', 'keygen']) expect(top.stdout).toContain(c);
-    for (const c of [['agent'], ['sim'], ['hub'], ['demo'], ['config', 'check'], ['keygen']]) {
+    const names = ['agent', 'sim', 'hub', 'demo', 'config check', 'keygen', 'diag modbus read', 'diag modbus raw', 'diag modbus scan',
+      'diag miner probe', 'diag miner set', 'diag gpu', 'diag status', 'diag selftest', 'diag hub', 'diag report'];
+    // one line per command: its name, at least two spaces, its summary
+    for (const c of names) expect(top.stdout).toMatch(new RegExp(`^  ${c} {2,}\\S`, 'm'));
+    for (const c of names.map((n) => n.split(' '))) {
       const r = await runCli([...c, '--help']);
       expect(r.code, c.join(' ')).toBe(0);
       expect(r.stdout).toContain(`usage: rackpilot ${c.join(' ')}`);
