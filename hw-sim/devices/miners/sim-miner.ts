@@ -16,6 +16,11 @@ export interface Hardware {
   readonly boards: number;
   readonly chipsPerBoard: number;
   readonly fans: number;
+  /**
+   * Whatsminer "ordinary power", W: the highest power limit the firmware accepts (nameplate). A
+   * scenario may give the load a lower draw; the limit range is the hardware's all the same.
+   */
+  readonly ordinaryW?: number;
 }
 
 /** hw-sim's own hardware table (vendor nameplates), written apart from the agent's model data. */
@@ -24,8 +29,8 @@ export const HARDWARE: Readonly<Record<string, Hardware>> = {
   'antminer-s19pro': { make: 'Bitmain', name: 'Antminer S19 Pro', nominalTHs: 110, boards: 3, chipsPerBoard: 114, fans: 4 },
   'antminer-s19kpro': { make: 'Bitmain', name: 'Antminer S19k Pro', nominalTHs: 120, boards: 3, chipsPerBoard: 77, fans: 4 },
   'antminer-s21': { make: 'Bitmain', name: 'Antminer S21', nominalTHs: 200, boards: 3, chipsPerBoard: 108, fans: 4 },
-  'whatsminer-m50s': { make: 'MicroBT', name: 'M50S_VH30', nominalTHs: 126, boards: 3, chipsPerBoard: 156, fans: 2 },
-  'whatsminer-m60s': { make: 'MicroBT', name: 'M60S_VK40', nominalTHs: 170, boards: 3, chipsPerBoard: 172, fans: 2 },
+  'whatsminer-m50s': { make: 'MicroBT', name: 'M50S_VH30', nominalTHs: 126, boards: 3, chipsPerBoard: 156, fans: 2, ordinaryW: 3276 },
+  'whatsminer-m60s': { make: 'MicroBT', name: 'M60S_VK40', nominalTHs: 170, boards: 3, chipsPerBoard: 172, fans: 2, ordinaryW: 3422 },
 };
 
 export type MinerMode = 'mining' | 'paused' | 'sleeping';

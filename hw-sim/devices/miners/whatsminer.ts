@@ -36,12 +36,14 @@ interface Wm {
   readonly aesKey: Buffer;
 }
 
+/** The highest limit the firmware accepts: the model's ordinary power. */
 function factoryW(m: SimMiner): number {
-  return m.load.spec.nominalW;
+  return m.hw.ordinaryW ?? m.load.spec.nominalW;
 }
 
+/** The limit it reports: the one set, else what the load draws at full power. */
 function limitW(m: SimMiner): number {
-  return m.targetW ?? factoryW(m);
+  return m.targetW ?? m.load.spec.nominalW;
 }
 
 function summary(m: SimMiner): Record<string, unknown> {
