@@ -1,9 +1,10 @@
 // agent.*_full_rack: the bundled agent as a separate process (node dist/rackpilot.cjs agent) on
 // the full-rack scenario (4 PDUs over Modbus/TCP, 40 simulated miners, 8 GPU servers behind the
-// fake nvidia-smi), polling at 1 Hz with the controller on and streaming to a hub run by the
-// bench process. 15 s to settle, then 60 s measured:
+// fake nvidia-smi), polling at 1 Hz with the controller on, a disk spool, and streaming to a hub
+// run by the bench process. 15 s to settle, then 60 s measured:
 //   agent.cpu_pct_full_rack                CPU of the agent process alone, % of one core
 //                                          (target ≤ 2)
+//   agent.rss_mb_full_rack                 its resident memory at the end (target ≤ 70)
 //   agent.cpu_pct_full_rack_with_children  the agent plus the processes it starts (the fake
 //                                          nvidia-smi is a Node process: its start-up costs
 //                                          more CPU than the real tool's, but it shows what
@@ -11,7 +12,7 @@
 // Child CPU is counted from /proc: the agent's cutime/cstime (children it reaped) plus the
 // utime/stime of its live descendants, each as a difference between the two snapshots.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
@@ -72,9 +73,10 @@ async function treeTicks(root: number): Promise<number> {
 export function fullRackSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join(process.cwd(), 'dist/rackpilot.cjs')): Section {
   return {
     name: 'agent on a full rack: bundled process',
-    prefixes: ['agent.cpu_pct_full_rack'],
-    targets: { 'agent.cpu_pct_full_rack': { op: '<=', value: 2 } },
+    prefixes: ['agent.cpu_pct_full_rack', 'agent.rss_mb_full_rack'],
+    targets: { 'agent.cpu_pct_full_rack': { op: '<=', value: 2 }, 'agent.rss_mb_full_rack': { op: '<=', value: 70 } },
     notes: {
+      'agent.rss_mb_full_rack': 'resident memory (VmRSS) at the end of the run',
       'agent.cpu_pct_full_rack': '% of one core: 4 PDUs, 40 miners, 8 GPU servers',
       'agent.cpu_pct_full_rack_with_children': '% of one core, with its nvidia-smi children',
     },
@@ -83,7 +85,7 @@ export function fullRackSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join
       const hub = await startHub({ host: '127.0.0.1', port: 0, log: nullLogger });
       const dir = await mkdtemp(join(tmpdir(), 'rp-bench-rack-'));
       const cfg = join(dir, 'rack.yaml');
-      await writeFile(cfg, stringify({ ...configForSim(sim.endpoints, { hubUrl: hub.url, metricsListen: '127.0.0.1:0', scenario: fullRack }), log: { level: 'warn' } }));
+      await writeFile(cfg, stringify({ ...configForSim(sim.endpoints, { hubUrl: hub.url, metricsListen: '127.0.0.1:0', scenario: fullRack }), spool: { dir: join(dir, 'spool') }, log: { level: 'warn' } }));
       const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
       try {
         await new Promise((r) => setTimeout(r, SETTLE_MS));
@@ -94,7 +96,9 @@ export function fullRackSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join
         const [b, treeB] = [await procStat(pid), await treeTicks(pid)];
         const elapsedS = (performance.now() - t0) / 1000;
         if (child.exitCode !== null) throw new Error(`the agent exited (${child.exitCode}) during the run`);
+        if ([...hub.racks.values()].reduce((n, r) => n + r.counters.samples, 0) === 0) throw new Error('the agent sent nothing to the hub');
         return {
+          'agent.rss_mb_full_rack': round(b.rssKb / 1024, 1),
           'agent.cpu_pct_full_rack': round(((b.cpuTicks - a.cpuTicks) / TICKS_PER_S / elapsedS) * 100, 2),
           'agent.cpu_pct_full_rack_with_children': round(((treeB - treeA) / TICKS_PER_S / elapsedS) * 100, 2),
         };
@@ -102,6 +106,7 @@ export function fullRackSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join
         await stop(child);
         await hub.close();
         await sim.stop();
+        await rm(dir, { recursive: true, force: true });
       }
     },
   };
