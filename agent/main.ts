@@ -20,7 +20,7 @@ import { ConfigError } from './config/shape.js';
 import { HealthTracker } from './core/health.js';
 import { RackState, type CircuitSpec } from './core/rack.js';
 import { bad, type Sample } from './core/reading.js';
-import { keyOf, type SeriesSpec } from './core/series.js';
+import { keyOf, Q, type SeriesSpec } from './core/series.js';
 import type { DriverDeps } from './drivers/family.js';
 import { familyOf } from './drivers/families.js';
 import { realHostSystem } from './drivers/host/system.js';
@@ -132,7 +132,7 @@ export class Agent {
     this.startedAtMs = clock.now();
     this.series = drivers.flatMap((d) => d.series);
     const maxAgeOf = new Map(this.series.flatMap((s) => (s.maxAgeMs !== undefined ? [[keyOf(s), s.maxAgeMs] as const] : [])));
-    this.rack = new RackState(circuitsOf(config), drivers.filter((d) => d.info.kind === 'pdu' || d.info.kind === 'meter').map((d) => d.info.id), config.poll.staleAfterMs, maxAgeOf);
+    this.rack = new RackState(circuitsOf(config), rackPowerDevices(config, drivers), config.poll.staleAfterMs, maxAgeOf);
     const catalog = buildCatalog(this.series);
     this.builder = new BatchBuilder(catalog);
     this.security = uplink?.security ?? 'no hub';
@@ -371,6 +371,19 @@ function pollGroupsOf(drivers: readonly DeviceDriver[]): { intervalMs: number; c
 function allBad(d: DeviceDriver, now: number, err: unknown): PollResult {
   const samples: Sample[] = d.series.map((s) => ({ key: keyOf(s), reading: bad('comm_error', now, (err as Error).message) }));
   return { samples, failed: 1, requests: 1, error: (err as Error).message };
+}
+
+/**
+ * The devices whose inlet power adds up to the rack's: PDUs and meters that measure an inlet
+ * power and are not marked `rackPower: false` (a meter downstream of a counted device). A PDU
+ * that meters nothing (relays only) is left out rather than making the total unknown for ever.
+ */
+export function rackPowerDevices(config: Config, drivers: readonly Pick<DeviceDriver, 'info' | 'series'>[]): string[] {
+  const excluded = new Set(config.devices.flatMap((d) => (d.type === 'modbus' && !d.rackPower ? [d.id] : [])));
+  return drivers
+    .filter((d) => (d.info.kind === 'pdu' || d.info.kind === 'meter') && !excluded.has(d.info.id))
+    .filter((d) => d.series.some((s) => s.quantity === Q.inletPower && s.channel === ''))
+    .map((d) => d.info.id);
 }
 
 function circuitsOf(config: Config): CircuitSpec[] {

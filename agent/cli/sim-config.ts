@@ -87,7 +87,9 @@ const modbusDevice: DeviceConfigFor = (e) => ({
 
 const DEVICE_CONFIG: Readonly<Record<string, DeviceConfigFor>> = {
   pdu: modbusDevice,
-  meter: modbusDevice,
+  // A simulated meter measures a PDU of the scenario (all of it, or some of its outlets): that
+  // power is counted at the PDU already.
+  meter: (e, o) => ({ ...modbusDevice(e, o), rackPower: false }),
   // The fake nvidia-smi finds its simulated host through RACKPILOT_SIM_NVSMI, set by the prefix
   // exactly as a real site would put `ssh gpu01` there.
   'gpu-host': (e, o) => ({

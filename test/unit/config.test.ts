@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, resolveConfig } from '../../agent/config/load.js';
 import { ConfigError } from '../../agent/config/shape.js';
+import { familyOf } from '../../agent/drivers/families.js';
 import type { ResolvedModbus } from '../../agent/drivers/pdu/family.js';
+import { createDriverDeps, rackPowerDevices } from '../../agent/main.js';
+import { systemClock } from '../../agent/runtime/clock.js';
+import { nullLogger } from '../../agent/runtime/log.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 
@@ -120,5 +124,30 @@ describe('config', () => {
     expect(await issuesOf(base + 'spool: { dir: s, maxBytes: 4194304, segmentBytes: 4194304 }\n')).toEqual(['spool: segmentBytes must be at most a quarter of maxBytes (4194304)']);
     expect(await issuesOf(base + 'spool: { dir: s, fsyncIntervalMs: -1 }\n')).toEqual(['spool.fsyncIntervalMs: must be ≥ 0 ms (got -1)']);
     expect(await issuesOf(base + 'spool: { maxBytes: 1 }\n')).toEqual(['spool.dir: is required (a string)', 'spool.maxBytes: must be ≥ 1048576 bytes (got 1)']);
+  });
+});
+
+describe('the rack power total', () => {
+  it('adds the PDUs and meters that meter an inlet, except those marked rackPower: false', async () => {
+    const cfg = {
+      agent: { id: 'a1', site: 's1', rack: 'r1' },
+      devices: [
+        { id: 'pdu-a', type: 'modbus', profile: 'rackpilot-sim-pdu', outlets: 24, transport: { type: 'tcp', host: '127.0.0.1', port: 5020 } },
+        // relays only: no inlet power to add, and it must not make the total unknown for ever
+        { id: 'pdu-g', type: 'modbus', profile: 'gude-expert-pdu', outlets: 8, transport: { type: 'tcp', host: '127.0.0.1', port: 5021 } },
+        { id: 'feed', type: 'modbus', profile: 'eastron-sdm630', transport: { type: 'tcp', host: '127.0.0.1', port: 5022 } },
+        { id: 'branch', type: 'modbus', profile: 'eastron-sdm630', rackPower: false, transport: { type: 'tcp', host: '127.0.0.1', port: 5023 } },
+        { id: 'ctl', type: 'host' },
+      ],
+    };
+    const loaded = await resolveConfig(cfg, 'test', ROOT);
+    const deps = createDriverDeps(systemClock, nullLogger);
+    const drivers = loaded.config.devices.map((d) => familyOf(d).create(d, loaded.resolved.get(d.id), deps));
+    try {
+      expect(rackPowerDevices(loaded.config, drivers)).toEqual(['pdu-a', 'feed']);
+    } finally {
+      await Promise.all(drivers.map((d) => d.close()));
+    }
+    expect(await issuesOf(`${base}    rackPower: maybe\n`)).toEqual(['devices[0].rackPower: must be true or false (got "maybe")']);
   });
 });

@@ -1,4 +1,4 @@
-// rackpilot demo [--duration N] [--json] [--hub URL]
+// rackpilot demo [--scenario NAME] [--duration N] [--json] [--hub URL]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,7 +74,7 @@ export const demoCommand: Command = {
   spec: {
     name: 'demo',
     summary: 'simulator + hub + agent, with a live view',
-    usage: 'rackpilot demo [--duration N] [--json] [--hub URL]',
+    usage: 'rackpilot demo [--scenario NAME] [--duration N] [--json] [--hub URL]',
     flags: {
       duration: { type: 'number', value: 'SECONDS', help: 'stop after this many seconds (default: until Ctrl-C)' },
       json: { type: 'boolean', help: 'no live view; print one JSON summary at the end (needs --duration or Ctrl-C)' },

@@ -12,7 +12,7 @@ export const simCommand: Command = {
   spec: {
     name: 'sim',
     summary: 'run the hardware simulator',
-    usage: 'rackpilot sim [--scenario NAME] [--port-base PORT] [--write-config FILE]',
+    usage: 'rackpilot sim [--scenario NAME] [--port-base PORT] [--write-config FILE [--hub URL]]',
     flags: {
       scenario: { type: 'string', value: 'NAME', help: `scenario: ${[...SCENARIOS.keys()].join(', ')}`, default: 'demo' },
       host: { type: 'string', value: 'HOST', help: 'address the simulated devices listen on', default: '127.0.0.1' },

@@ -86,6 +86,11 @@ export const modbusDeviceShape = s.object({
   inrushSpacingMs: s.int({ min: 0, max: 60_000, unit: 'ms' }).default(100),
   workarounds: workaroundOverrides.default({}),
   circuits: circuitsShape.opt(),
+  /**
+   * Its inlet power counts into the rack's total (the rack budget). False for a meter on a
+   * branch, an outlet or the feed of a device already counted: the same power would count twice.
+   */
+  rackPower: s.boolean().default(true),
   labels: s.record(s.string()).default({}),
 });
 
