@@ -12,7 +12,10 @@ export interface ViewInput {
   /** The first line: the program name (bold) and what follows it, joined with " · ". */
   readonly heading: { readonly program: string; readonly parts: readonly string[] };
   readonly color: boolean;
+  /** Room for messages (default 120). */
   readonly width?: number;
+  /** A terminal's width: every line is cut to it, so none wraps (a pipe or a file gets whole lines). */
+  readonly fitTo?: number;
   readonly logLines?: readonly string[];
   /** Extra lines under the hub line (how the link is secured, recent commands). */
   readonly hubNotes?: readonly string[];
@@ -60,6 +63,30 @@ function clip(s: string, width: number): string {
   return s.length > width ? `${s.slice(0, Math.max(0, width - 1))}…` : s;
 }
 
+// eslint-disable-next-line no-control-regex -- terminal colour codes start with ESC
+const SGR = /\x1b\[[0-9;]*m/g;
+
+/**
+ * A line cut to `width` visible characters (colour codes take no room), so a terminal never
+ * wraps it: a wrapped line would scroll the redrawn frame.
+ */
+export function fitLine(line: string, width: number): string {
+  if ([...line.replace(SGR, '')].length <= width) return line;
+  let visible = 0;
+  let i = 0;
+  while (i < line.length && visible < width - 1) {
+    // eslint-disable-next-line no-control-regex -- terminal colour codes start with ESC
+    const sgr = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
+    if (sgr) {
+      i += sgr[0].length;
+      continue;
+    }
+    i += (line.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
+    visible++;
+  }
+  return `${line.slice(0, i)}…${line.includes('\x1b[') ? C.reset : ''}`;
+}
+
 export function renderView(v: ViewInput): string {
   const { status: st, color } = v;
   const width = v.width ?? 120;
@@ -93,7 +120,8 @@ export function renderView(v: ViewInput): string {
     lines.push('', paint(color, C.bold, 'Log (warnings)'));
     for (const l of v.logLines.slice(-3)) lines.push(`  ${paint(color, C.dim, clip(l, width - 2))}`);
   }
-  return lines.join('\n') + '\n';
+  const fitTo = v.fitTo;
+  return (fitTo ? lines.map((l) => fitLine(l, fitTo)) : lines).join('\n') + '\n';
 }
 
 /** Rack power, and against the budget when one is in force. */
@@ -180,4 +208,10 @@ function hubLines(st: StatusSnapshot, notes: readonly string[], color: boolean):
 
 function bytes(n: number): string {
   return n < 1024 ? `${n} B` : n < 1 << 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+
+/** Cut lines to the terminal's width, when the output is a terminal that says how wide it is. */
+export function terminalFit(io: { readonly out: { readonly isTTY?: boolean; readonly columns?: number } }): { fitTo?: number } {
+  const cols = io.out.columns;
+  return io.out.isTTY && cols !== undefined && cols >= 40 ? { fitTo: cols } : {};
 }

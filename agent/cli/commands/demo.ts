@@ -17,7 +17,7 @@ import { scenarioOf, type Command } from '../command.js';
 import { demoSecurity, type DemoSecurity } from '../demo-security.js';
 import { untilSignal } from '../signals.js';
 import { configForSim } from '../sim-config.js';
-import { hms, renderView } from '../view.js';
+import { hms, renderView, terminalFit } from '../view.js';
 
 const AGENT_ID = 'rack-demo-agent';
 const COMMAND_EVERY_MS = 5000;
@@ -118,7 +118,7 @@ export const demoCommand: Command = {
       const draw = (): void => {
         if (asJson || !agent) return;
         const heading = { program: 'rackpilot demo', parts: [`${scenario.name}: ${scenario.description}`, hms((Date.now() - started) / 1000), 'Ctrl-C stops'] };
-        const frame = renderView({ status: agent.status(), heading, color, width: io.out.columns ?? 120, logLines: tail.lines, hubNotes: notes() });
+        const frame = renderView({ status: agent.status(), heading, color, width: io.out.columns ?? 120, ...terminalFit(io), logLines: tail.lines, hubNotes: notes() });
         io.out.write(io.out.isTTY ? `\x1b[H\x1b[2J${frame}` : `${frame}\n`);
       };
       agent = await startAgent(loaded, { log: log.child({ component: 'agent' }) });

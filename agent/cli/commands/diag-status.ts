@@ -4,7 +4,7 @@ import { EXIT_FAILURE, EXIT_OK, UsageError } from '../args.js';
 import type { Command, Io } from '../command.js';
 import { API_FLAGS, apiAddressOf, apiLabel, fetchLogs, fetchStatus, type ApiAddress } from '../local-api.js';
 import { untilSignal } from '../signals.js';
-import { ago, renderView } from '../view.js';
+import { ago, renderView, terminalFit } from '../view.js';
 
 const REFRESH_MS = 1000;
 
@@ -27,7 +27,7 @@ function frame(s: StatusSnapshot, address: ApiAddress, io: Io, logLines: readonl
     `${s.agent.rack} (agent ${s.agent.id} ${s.agent.version}, up ${ago(s.timeMs - s.agent.startedAtMs)})`,
     apiLabel(address), new Date(s.timeMs).toISOString().slice(11, 19) + ' UTC', ...(live ? ['Ctrl-C stops'] : []),
   ];
-  return renderView({ status: s, heading: { program: 'rackpilot diag status', parts }, color, width: io.out.columns ?? 120, logLines });
+  return renderView({ status: s, heading: { program: 'rackpilot diag status', parts }, color, width: io.out.columns ?? 120, ...terminalFit(io), logLines });
 }
 
 /** Redraws every second until Ctrl-C. A terminal gets each frame on a cleared screen; anything else frames one after another. */
