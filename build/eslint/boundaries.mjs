@@ -5,6 +5,8 @@
 //   protocols/**      imports only protocols/ and packages (shared, pure codecs)
 //   hub/**            never imports agent/ except agent/runtime (logging, clocks)
 //   protocols/generated/** is imported only from protocols/wire/
+//   agent/<layer>/**  imports only the agent layers AGENT_LAYERS allows it, and never hw-sim/ or
+//                     hub/ (only agent/cli composes those)
 // Relative imports are resolved against the importing file; bare package imports are checked
 // for core (none allowed besides node built-ins that are pure: none).
 import path from 'node:path';
@@ -14,6 +16,34 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 function layerOf(file) {
   const rel = path.relative(ROOT, file).split(path.sep).join('/');
   return rel;
+}
+
+/** Which agent folders each agent folder may import (docs/architecture.md, the layers table). */
+const AGENT_LAYERS = {
+  runtime: ['runtime'],
+  config: ['config', 'core', 'runtime', 'drivers'],
+  drivers: ['drivers', 'core', 'runtime', 'config'],
+  uplink: ['uplink', 'core', 'runtime', 'config'],
+  control: ['control', 'core', 'runtime', 'config', 'drivers', 'uplink'],
+  'local-api': ['local-api', 'core', 'runtime', 'config', 'drivers', 'uplink', 'control'],
+};
+
+/** The agent folder of a path ("drivers" for agent/drivers/x.ts), or undefined. */
+function agentLayer(rel) {
+  const m = /^agent\/([^/]+)\//.exec(rel);
+  return m ? m[1] : undefined;
+}
+
+function agentViolation(f, t) {
+  const from = agentLayer(f);
+  const allowed = from === undefined ? undefined : AGENT_LAYERS[from];
+  if (!allowed) return undefined; // agent/cli and agent/main.ts compose everything
+  if (t.startsWith('hw-sim/') || t.startsWith('hub/')) return `agent/${from} may not import ${t}: only agent/cli composes the simulator and the hub`;
+  const to = agentLayer(t);
+  if (t.startsWith('agent/') && (to === undefined || !allowed.includes(to))) {
+    return `agent/${from} may import only ${allowed.map((l) => `agent/${l}`).join(', ')} from agent/ (not ${t})`;
+  }
+  return undefined;
 }
 
 function violation(from, to, spec) {
@@ -34,6 +64,7 @@ function violation(from, to, spec) {
   if (!bare && t.startsWith('protocols/generated/') && !f.startsWith('protocols/wire/')) {
     return 'generated protobuf code is imported only through protocols/wire/codec.ts';
   }
+  if (!bare && !f.startsWith('agent/core/')) return agentViolation(f, t);
   return undefined;
 }
 
