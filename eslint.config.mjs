@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import boundaries from './build/eslint/boundaries.mjs';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'protocols/generated/**', 'protocols/wire/pb-runtime.*', '**/*.cjs', '**/*.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.cache/**', 'protocols/generated/**', 'protocols/wire/pb-runtime.*', '**/*.cjs', '**/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
