@@ -9,6 +9,7 @@
 //
 // The V8 code cache is architecture-specific, so it is only used for native builds.
 import { execFileSync } from 'node:child_process';
+import { unitEnvironment } from './unit-env.mjs';
 import { chmodSync, copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,8 @@ writeFileSync(config, JSON.stringify({
   useSnapshot: false,
   assets: { [addon]: join(dist, addon) },
 }, null, 2));
-execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
+// The code cache is only used under the V8 flags it was made with: make it under the unit's.
+execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: unitEnvironment()['NODE_OPTIONS'] ?? '' } });
 
 const out = join(dist, `rackpilot-linux-${arch}`);
 rmSync(out, { force: true });

@@ -15,6 +15,10 @@ import { startSimulator } from '../../hw-sim/run.js';
 import { demo } from '../../hw-sim/scenarios/demo.js';
 import type { Section } from '../harness.js';
 import { median, round } from '../harness.js';
+import { unitEnvironment } from '../../build/unit-env.mjs';
+
+/** The agent runs as the systemd unit runs it: with the unit's environment (V8 and malloc memory settings). */
+export const AGENT_ENV: NodeJS.ProcessEnv = { ...process.env, ...unitEnvironment() };
 
 export async function procStat(pid: number): Promise<{ rssKb: number; cpuTicks: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -49,12 +53,12 @@ export function agentSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join(pr
         for (let i = 0; i < 5; i++) {
           const t0 = performance.now();
           const got = new Promise<number>((resolve) => (firstBatch = () => resolve(performance.now() - t0)));
-          const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: 'ignore' });
+          const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: 'ignore', env: AGENT_ENV });
           startups.push(await got);
           firstBatch = undefined;
           await stop(child);
         }
-        const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: 'ignore' });
+        const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: 'ignore', env: AGENT_ENV });
         await new Promise((r) => setTimeout(r, 5000)); // settle
         const a = await procStat(child.pid!);
         const t0 = performance.now();

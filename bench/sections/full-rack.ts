@@ -23,7 +23,7 @@ import { startSimulator } from '../../hw-sim/run.js';
 import { fullRack } from '../../hw-sim/scenarios/full-rack.js';
 import type { Section } from '../harness.js';
 import { round } from '../harness.js';
-import { procStat, stop } from './agent.js';
+import { AGENT_ENV, procStat, stop } from './agent.js';
 
 const SETTLE_MS = 15_000;
 const MEASURE_MS = 60_000;
@@ -86,7 +86,7 @@ export function fullRackSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join
       const dir = await mkdtemp(join(tmpdir(), 'rp-bench-rack-'));
       const cfg = join(dir, 'rack.yaml');
       await writeFile(cfg, stringify({ ...configForSim(sim.endpoints, { hubUrl: hub.url, metricsListen: '127.0.0.1:0', scenario: fullRack }), spool: { dir: join(dir, 'spool') }, log: { level: 'warn' } }));
-      const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const child = spawn(process.execPath, [bundle, 'agent', '--config', cfg], { stdio: ['ignore', 'ignore', 'inherit'], env: AGENT_ENV });
       try {
         await new Promise((r) => setTimeout(r, SETTLE_MS));
         const pid = child.pid as number;

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { Section } from '../harness.js';
 import { round } from '../harness.js';
-import { procStat, stop } from './agent.js';
+import { AGENT_ENV, procStat, stop } from './agent.js';
 
 const TIMEOUT_MS = 5000;
 const INTERVAL_MS = 10_000;
@@ -79,7 +79,7 @@ export function minersSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join(p
         cfg.log = { level: 'debug' }; // "poll group cycle" lines carry each cycle's duration
         cfg.devices = cfg.devices.map((d) => (d['type'] === 'miner' ? { ...d, timeoutMs: TIMEOUT_MS, pollIntervalMs: INTERVAL_MS } : d));
         await writeFile(cfgPath, stringify(cfg));
-        agent = spawn(process.execPath, [bundle, 'agent', '--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+        agent = spawn(process.execPath, [bundle, 'agent', '--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'], env: AGENT_ENV });
         const cycles = await cycleDurations(agent, 4);
         const steadyMs = Math.max(...cycles.slice(1));
         const a = await procStat(agent.pid!);

@@ -1,0 +1,3 @@
+// Types for build/unit-env.mjs.
+export declare const UNIT: string;
+export declare function unitEnvironment(unit?: string): Record<string, string>;
