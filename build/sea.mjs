@@ -7,9 +7,10 @@
 //   node build/sea.mjs --node PATH --arch arm64  another architecture: PATH is that architecture's
 //                                              `node` binary of the same version (from nodejs.org)
 //
-// The V8 code cache is architecture-specific, so it is only used for native builds.
+// No V8 code cache: V8 accepts it only under the flags it was made with, and the agent runs
+// with the unit's NODE_OPTIONS while a tech's `rackpilot diag …` runs without them — one of the
+// two would print "Code cache data rejected" at every start. Start-up is the bundle's (measured).
 import { execFileSync } from 'node:child_process';
-import { unitEnvironment } from './unit-env.mjs';
 import { chmodSync, copyFileSync, existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,6 @@ const args = process.argv.slice(2);
 const opt = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const arch = opt('--arch') ?? process.arch;
 const nodeBin = opt('--node') ?? process.execPath;
-const native = arch === process.arch && nodeBin === process.execPath;
 const dist = join(root, 'dist');
 const bundle = join(dist, 'rackpilot.cjs');
 if (!existsSync(bundle)) throw new Error('dist/rackpilot.cjs is missing: run make build first');
@@ -37,12 +37,11 @@ writeFileSync(config, JSON.stringify({
   main: bundle,
   output: blob,
   disableExperimentalSEAWarning: true,
-  useCodeCache: native,
+  useCodeCache: false,
   useSnapshot: false,
   assets: { [addon]: join(dist, addon) },
 }, null, 2));
-// The code cache is only used under the V8 flags it was made with: make it under the unit's.
-execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: unitEnvironment()['NODE_OPTIONS'] ?? '' } });
+execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: 'inherit' });
 
 const out = join(dist, `rackpilot-linux-${arch}`);
 rmSync(out, { force: true });

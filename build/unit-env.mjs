@@ -1,7 +1,6 @@
 // The environment the systemd unit (build/systemd/rackpilot.service) gives the agent — its
-// `Environment=` lines: V8 and malloc settings that bound the agent's memory. The SEA build
-// makes its code cache under the same NODE_OPTIONS (otherwise V8 rejects the cache at start),
-// and the benchmarks run the agent with it, so they measure the agent as installed.
+// `Environment=` lines: V8 and malloc settings that bound the agent's memory. The benchmarks
+// run the agent with it, so they measure the agent as installed.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
