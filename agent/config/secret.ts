@@ -1,43 +1,10 @@
-// Secrets from config (passwords, tokens): a value that cannot leak by accident. Logging,
-// JSON.stringify, util.inspect, template strings and String() all print "[REDACTED]"; the value
-// comes out only through reveal(), at the one place that puts it on the wire.
-import { inspect } from 'node:util';
+// Secrets in the config (passwords, tokens): parsed into runtime/secret.ts's Secret, a value that
+// cannot leak by accident (logging, JSON.stringify, util.inspect, template strings and String()
+// all print "[REDACTED]"); the value comes out only through reveal(), where it goes on the wire.
+import { Secret } from '../runtime/secret.js';
 import { s, Shape } from './shape.js';
 
-const REDACTED = '[REDACTED]';
-
-export class Secret {
-  readonly #value: string;
-
-  constructor(value: string) {
-    this.#value = value;
-  }
-
-  /** The secret itself. Call it where it is sent, never where it is logged. */
-  reveal(): string {
-    return this.#value;
-  }
-
-  get empty(): boolean {
-    return this.#value.length === 0;
-  }
-
-  toJSON(): string {
-    return REDACTED;
-  }
-
-  toString(): string {
-    return REDACTED;
-  }
-
-  [inspect.custom](): string {
-    return REDACTED;
-  }
-
-  [Symbol.toPrimitive](): string {
-    return REDACTED;
-  }
-}
+export { Secret };
 
 type CheckCtx = Parameters<Shape<string>['check']>[2];
 
