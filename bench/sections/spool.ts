@@ -7,9 +7,9 @@
 // (spool closed and reopened); the hub comes back; the backlog then drains in real time while
 // live polls continue at 1 Hz in real time.
 //
-// "Full rack" = 4 PDUs, 40 miners, 8 GPUs. The miner and GPU drivers are not merged yet, so their
-// samples are synthesised with the series those devices will have (9 a miner, 8 a GPU; the PDUs
-// use the simulated PDU's 115), 884 series a poll, as seeded random walks at wire precision.
+// "Full rack" = 4 PDUs, 40 miners, 8 GPUs. This section measures delivery, not the drivers: the
+// samples are synthesised (9 series a miner, 8 a GPU; the PDUs use the simulated PDU's 115), 884
+// series a poll, as seeded random walks at wire precision.
 //   spool.samples_lost          samples appended by the agent minus samples stored by the hub
 //   spool.duplicates_at_hub     batches the hub received twice (dropped by its dedup)
 //   spool.drain_x_realtime      hour of backlog ÷ seconds from link up to backlog acked
