@@ -18,7 +18,7 @@ import { median, round } from '../harness.js';
 import { unitEnvironment } from '../../build/unit-env.mjs';
 
 /** The agent runs as the systemd unit runs it: with the unit's environment (V8 and malloc memory settings). */
-export const AGENT_ENV: NodeJS.ProcessEnv = { ...process.env, ...unitEnvironment() };
+export const AGENT_ENV: NodeJS.ProcessEnv = { ...process.env, ...unitEnvironment(join(process.cwd(), 'build/systemd/rackpilot.service')) };
 
 export async function procStat(pid: number): Promise<{ rssKb: number; cpuTicks: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
