@@ -13,6 +13,7 @@ const SPECS: SimMinerSpec[] = [
   { id: 'bos-newline', model: 'braiins-os', ramp: 'braiins', params: { quirks: ['newline-keep-open'] } },
   { id: 'vn-no-nul', model: 'vnish', ramp: 'vnish', params: { quirks: ['no-nul'] } },
   { id: 'hung', model: 'antminer-stock', ramp: 'antminer', params: { quirks: ['hang'] } },
+  { id: 'wm3-hung', model: 'whatsminer-v3', ramp: 'whatsminer', params: { quirks: ['hang'] } },
   { id: 'refused', model: 'luxos', ramp: 'luxos', params: { quirks: ['refuse'] } },
   { id: 'backend-down', model: 'luxos', ramp: 'luxos', params: { quirks: ['backend-down'] } },
   { id: 'garbage', model: 'luxos', ramp: 'luxos', params: { quirks: ['garbage'] } },
@@ -28,6 +29,7 @@ let rack: MinerRack;
 beforeAll(async () => {
   rack = await startMinerRack(SPECS, {
     hung: { timeoutMs: 800 },
+    'wm3-hung': { timeoutMs: 800 },
     'wm-wrong-password': { credentials: { password: 'a-wrong-one' } },
     'ant-wrong-password': { credentials: { user: 'root', password: 'a-wrong-one' } },
   });
@@ -78,6 +80,14 @@ describe('unreachable miners are unknown, with the reason', () => {
     expect(r.samples.every((s) => s.reading.quality === 'timeout')).toBe(true);
     expect(r.error).toMatch(/within 800 ms/);
     expect(counter('hung', 'requests')).toBe(1);
+  });
+
+  it('hung with a v3 port that accepts and never answers: one timeout too, not one per port', async () => {
+    const t0 = performance.now();
+    const r = await poll('wm3-hung');
+    expect(performance.now() - t0).toBeLessThan(1500);
+    expect(r.samples.every((s) => s.reading.quality === 'timeout')).toBe(true);
+    expect(r.error).toMatch(/within 800 ms/);
   });
 
   it('refused: comm_error, and the breaker stops telemetry after three tries', async () => {

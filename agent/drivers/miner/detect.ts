@@ -6,8 +6,9 @@
 //  3. RPC `get_version`: btminer answers it (its `version` reads like a plain "cgminer 4.9.2").
 //  4. HTTP GET /: the stock Antminer web server's Digest realm "antMiner", or a page title. This
 //     also finds a stock Antminer whose daemon is restarting or asleep.
-// A timeout on 4028 ends detection at once (a hung miner costs one timeout, not four). Firmware
-// rackpilot does not drive (Hiveon, Avalon, Auradine, Marathon…) is reported by name.
+// A timeout on 4028, or on the v3 port once connected, ends detection at once (a hung miner costs
+// one timeout, not four). Firmware rackpilot does not drive (Hiveon, Avalon, Auradine,
+// Marathon…) is reported by name.
 
 import { readStatus } from '../../../protocols/cgminer/status.js';
 import type { FirmwareName } from './data.js';
@@ -58,8 +59,10 @@ export async function detectFirmware(io: MinerIO, opts: { readonly v3Port: numbe
       await v3Call(io, { cmd: 'get.device.info', param: 'system' });
       return { firmware: 'whatsminer-v3', evidence: `API v3 answered on port ${opts.v3Port}` };
     } catch (err) {
-      if (asMinerError(err).code === 'cancelled') throw err;
-      // Not a v3 miner (refused, closed, or not the framing): go on.
+      const code = asMinerError(err).code;
+      // Connected and no answer: the miner is there and hung — 4028 would cost a second timeout.
+      if (code === 'cancelled' || code === 'miner_timeout') throw err;
+      // Not a v3 miner (refused, closed, not the framing, or the port filtered): go on.
     }
   }
   const tried: string[] = [];
