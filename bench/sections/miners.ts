@@ -1,5 +1,6 @@
 // miners.*: the bundled agent polling 200 simulated miners (six firmwares, 5 % hung: they accept
-// and never answer) in its miner poll group, the simulator in a separate process:
+// and never answer) in its miner poll group, the simulator in a separate process, the controller
+// off (polling alone):
 //   miners.cycle_over_timeout_ratio        longest poll cycle after the first / the per-miner
 //                                          timeout (target ≤ 1.1: a hung miner costs its own
 //                                          timeout, not the others')
@@ -73,10 +74,14 @@ export function minersSection(bundle = process.env['RACKPILOT_BUNDLE'] ?? join(p
       let agent: ChildProcess | undefined;
       try {
         await lineMatching(sim, /wrote /, 'simulator');
-        const cfg = parse(await readFile(cfgPath, 'utf8')) as { hub?: unknown; metrics: unknown; log?: unknown; devices: Record<string, unknown>[] };
+        const cfg = parse(await readFile(cfgPath, 'utf8')) as { hub?: unknown; metrics: unknown; log?: unknown; control?: Record<string, unknown>; devices: Record<string, unknown>[] };
         delete cfg.hub;
         cfg.metrics = { listen: '127.0.0.1:0' };
         cfg.log = { level: 'debug' }; // "poll group cycle" lines carry each cycle's duration
+        // Polling alone: with the controller on, its commands to a hung miner wait their own
+        // timeout on that miner's link, one request at a time, and its next poll waits behind them
+        // (the control section measures the controller).
+        cfg.control = { ...(cfg.control ?? {}), enabled: false };
         cfg.devices = cfg.devices.map((d) => (d['type'] === 'miner' ? { ...d, timeoutMs: TIMEOUT_MS, pollIntervalMs: INTERVAL_MS } : d));
         await writeFile(cfgPath, stringify(cfg));
         agent = spawn(process.execPath, [bundle, 'agent', '--config', cfgPath], { stdio: ['ignore', 'pipe', 'pipe'], env: AGENT_ENV });
