@@ -81,8 +81,10 @@ export class BatchBuilder {
 
   /** Adds the samples of one poll, all stamped `timeMs`. */
   addGroup(timeMs: number, samples: readonly Sample[]): void {
-    const good: [number, number][] = [];
-    const bad: [number, number][] = [];
+    // Aliases and values in parallel arrays (a driver's samples come in catalog order, so
+    // sorting is rarely needed): this runs for every sample every second.
+    const good = new Pairs();
+    const bad = new Pairs();
     for (const s of samples) {
       const e = this.catalog.byKey.get(s.key);
       if (!e) {
@@ -91,26 +93,26 @@ export class BatchBuilder {
       }
       const r = s.reading;
       if (r.quality !== 'ok') {
-        bad.push([e.alias, QUALITY[r.quality]]);
+        bad.push(e.alias, QUALITY[r.quality]);
         continue;
       }
       const v = Math.round(r.value * e.factor);
-      if (!Number.isFinite(v) || Math.abs(v) > MAX_WIRE_INT) bad.push([e.alias, QUALITY.invalid]);
-      else good.push([e.alias, v]);
+      if (!Number.isFinite(v) || Math.abs(v) > MAX_WIRE_INT) bad.push(e.alias, QUALITY.invalid);
+      else good.push(e.alias, v);
     }
-    if (!good.length && !bad.length) return;
-    good.sort((a, b) => a[0] - b[0]);
-    bad.sort((a, b) => a[0] - b[0]);
+    if (!good.keys.length && !bad.keys.length) return;
+    good.sort();
+    bad.sort();
     this.baseTimeMs ??= timeMs;
     this.groups.push({
       timeOffsetMs: timeMs - this.baseTimeMs,
-      aliasDeltas: deltas(good.map((g) => g[0])),
-      values: good.map((g) => g[1]),
-      missingAliasDeltas: deltas(bad.map((b) => b[0])),
-      missingQuality: bad.map((b) => b[1]),
+      aliasDeltas: deltas(good.keys),
+      values: good.values,
+      missingAliasDeltas: deltas(bad.keys),
+      missingQuality: bad.values,
     });
-    this.samples += good.length;
-    this.missing += bad.length;
+    this.samples += good.keys.length;
+    this.missing += bad.keys.length;
   }
 
   addEvent(e: AgentEvent): void {
@@ -135,6 +137,28 @@ export class BatchBuilder {
     this.samples = 0;
     this.missing = 0;
     return out;
+  }
+}
+
+/** (alias, value) pairs as two arrays, sorted by alias on request (only if out of order). */
+class Pairs {
+  keys: number[] = [];
+  values: number[] = [];
+  private sorted = true;
+
+  push(key: number, value: number): void {
+    const last = this.keys[this.keys.length - 1];
+    if (last !== undefined && key < last) this.sorted = false;
+    this.keys.push(key);
+    this.values.push(value);
+  }
+
+  sort(): void {
+    if (this.sorted) return;
+    const order = this.keys.map((_, i) => i).sort((a, b) => (this.keys[a] as number) - (this.keys[b] as number));
+    this.keys = order.map((i) => this.keys[i] as number);
+    this.values = order.map((i) => this.values[i] as number);
+    this.sorted = true;
   }
 }
 

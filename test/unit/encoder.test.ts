@@ -53,9 +53,10 @@ describe('BatchBuilder', () => {
   it('sends unknown values as missing with their quality, never as zero', () => {
     const b = new BatchBuilder(catalog);
     b.addGroup(5, [
-      { key: key(specs[0]!), reading: bad('timeout', 5) },
+      // out of alias order: each quality must stay with its alias when they are sorted
       { key: key(specs[1]!), reading: ok(Number.POSITIVE_INFINITY, 5) },
       { key: key(specs[2]!), reading: ok(230, 5) },
+      { key: key(specs[0]!), reading: bad('timeout', 5) },
     ]);
     const built = b.build(1);
     expect(built.samples).toBe(1);

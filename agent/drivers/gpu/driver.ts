@@ -52,6 +52,8 @@ export class GpuHostDriver implements ActuatingDriver {
   /** Stream mode: a failure not yet handed over; it goes first, so a later sample cannot hide it. */
   private failure: StreamRead | undefined;
   private readonly acts: readonly PowerActuator[];
+  /** Per GPU slot: the series key of each field, then of its cap state (made once). */
+  private readonly slotKeys: readonly (readonly string[])[];
   private readonly stats = { missingGpus: 0, extraGpus: 0, headerMismatches: 0, readsSkipped: 0 };
 
   constructor(
@@ -68,6 +70,7 @@ export class GpuHostDriver implements ActuatingDriver {
       { device: o.id, quantity: CAP_QUANTITY, channel: String(slot), unit: '1', scaleExp: 0, kind: 'state' as const, maxAgeMs },
     ]).flat();
     this.slots = new GpuSlots(o.gpus);
+    this.slotKeys = Array.from({ length: o.gpus }, (_, slot) => [...SERIES_FIELDS.map((f) => f.series.quantity), CAP_QUANTITY].map((q) => seriesKey(o.id, q, String(slot))));
     this.reader = new NvidiaSmiReader(runner, GPU_FIELDS, clock, log);
     this.limits = new GpuLimits({
       device: o.id, runner, reader: new NvidiaSmiReader(runner, LIMIT_FIELDS, clock, log), slots: this.slots,
@@ -160,10 +163,10 @@ export class GpuHostDriver implements ActuatingDriver {
   }
 
   private slotSamples(slot: number, row: GpuRow | undefined, t: number): Sample[] {
-    const channel = String(slot);
+    const keys = this.slotKeys[slot] as readonly string[];
     const gone = row ? undefined : bad('device_error', t, `GPU ${slot}${this.slots.uuid(slot) ? ` (${this.slots.uuid(slot)})` : ''} missing from nvidia-smi output (fell off the bus, or not installed)`);
-    const out = SERIES_FIELDS.map((f): Sample => ({ key: seriesKey(this.o.id, f.series.quantity, channel), reading: gone ?? cellReading(row?.[f.key], t) }));
-    out.push({ key: seriesKey(this.o.id, CAP_QUANTITY, channel), reading: { value: this.limits.capState(slot), quality: 'ok', timeMs: t } });
+    const out = SERIES_FIELDS.map((f, i): Sample => ({ key: keys[i] as string, reading: gone ?? cellReading(row?.[f.key], t) }));
+    out.push({ key: keys[SERIES_FIELDS.length] as string, reading: { value: this.limits.capState(slot), quality: 'ok', timeMs: t } });
     return out;
   }
 }

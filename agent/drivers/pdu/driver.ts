@@ -43,6 +43,9 @@ export class ModbusPowerDevice implements ActuatingDriver {
   readonly plan: readonly PlannedRead[];
   readonly outlets: number;
   private readonly points: readonly ConcretePoint[];
+  /** Series key of each point and counter, made once (a poll would build them every second). */
+  private readonly pointKeys: readonly string[];
+  private readonly counterKeys: readonly string[];
   private readonly outletActuators: readonly OutletActuator[];
   private readonly stats = { polls: 0, failedPolls: 0, failedRequests: 0 };
 
@@ -53,6 +56,8 @@ export class ModbusPowerDevice implements ActuatingDriver {
   ) {
     const e = opts.expanded;
     this.points = e.points;
+    this.pointKeys = e.points.map((p) => seriesKey(opts.id, p.quantity, p.channel));
+    this.counterKeys = COUNTER_SERIES.map(([quantity]) => seriesKey(opts.id, quantity));
     this.outlets = e.outlets;
     this.plan = planFor(e, 'poll');
     this.series = [
@@ -72,13 +77,12 @@ export class ModbusPowerDevice implements ActuatingDriver {
     if (this.opts.workarounds.closeAfterPoll) this.client.line.closeWhenIdle();
     const samples: Sample[] = [];
     for (const [id, o] of r.points) {
-      const p = this.points[id] as ConcretePoint;
       const reading = !o.ok ? bad(qualityOf(o.error), t, o.detail)
         : typeof o.value === 'number' ? checked(o.value, t) : bad('invalid', t, 'a string is not a number');
-      samples.push({ key: seriesKey(this.info.id, p.quantity, p.channel), reading });
+      samples.push({ key: this.pointKeys[id] as string, reading });
     }
     const c = this.commCounters();
-    for (const [quantity, k] of COUNTER_SERIES) samples.push({ key: seriesKey(this.info.id, quantity), reading: ok(c[k], t) });
+    COUNTER_SERIES.forEach(([, k], i) => samples.push({ key: this.counterKeys[i] as string, reading: ok(c[k], t) }));
     if (r.failed) {
       this.stats.failedPolls++;
       this.stats.failedRequests += r.failed;
