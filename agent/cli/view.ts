@@ -64,27 +64,26 @@ function clip(s: string, width: number): string {
 }
 
 // eslint-disable-next-line no-control-regex -- terminal colour codes start with ESC
-const SGR = /\x1b\[[0-9;]*m/g;
+const SGR = /\x1b\[[0-9;]*m/y;
 
 /**
  * A line cut to `width` visible characters (colour codes take no room), so a terminal never
  * wraps it: a wrapped line would scroll the redrawn frame.
  */
 export function fitLine(line: string, width: number): string {
-  if ([...line.replace(SGR, '')].length <= width) return line;
   let visible = 0;
-  let i = 0;
-  while (i < line.length && visible < width - 1) {
-    // eslint-disable-next-line no-control-regex -- terminal colour codes start with ESC
-    const sgr = /^\x1b\[[0-9;]*m/.exec(line.slice(i, i + 16));
-    if (sgr) {
-      i += sgr[0].length;
+  let cut = -1;
+  for (let i = 0; i < line.length;) {
+    SGR.lastIndex = i;
+    if (SGR.test(line)) {
+      i = SGR.lastIndex;
       continue;
     }
+    if (visible === width - 1) cut = i;
+    if (++visible > width) return `${line.slice(0, cut)}…${line.includes('\x1b[') ? C.reset : ''}`;
     i += (line.codePointAt(i) ?? 0) > 0xffff ? 2 : 1;
-    visible++;
   }
-  return `${line.slice(0, i)}…${line.includes('\x1b[') ? C.reset : ''}`;
+  return line;
 }
 
 export function renderView(v: ViewInput): string {

@@ -10,6 +10,7 @@
 //   agent.rss_mb                resident memory after one minute at 1 Hz (VmRSS), demo rack
 //   agent.cpu_pct               CPU over that minute, % of one core
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,17 @@ import { startSimulator } from '../../hw-sim/run.js';
 import { demo } from '../../hw-sim/scenarios/demo.js';
 import type { Section } from '../harness.js';
 import { median, round } from '../harness.js';
-import { unitEnvironment } from '../../build/unit-env.mjs';
+
+/** NAME → value of every `Environment=NAME=value` line of a systemd unit (quotes removed). */
+function unitEnvironment(unit: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of readFileSync(unit, 'utf8').split('\n')) {
+    const m = /^Environment=(?:"([^"]*)"|(\S+))\s*$/.exec(line.trim());
+    const kv = m?.[1] ?? m?.[2];
+    if (kv?.includes('=')) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+  }
+  return env;
+}
 
 /** The agent runs as the systemd unit runs it: with the unit's environment (V8 and malloc memory settings). */
 export const AGENT_ENV: NodeJS.ProcessEnv = { ...process.env, ...unitEnvironment(join(process.cwd(), 'build/systemd/rackpilot.service')) };
